@@ -1,0 +1,31 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { MulterModule } from '@nestjs/platform-express';
+import { Redis } from 'ioredis';
+import { AppConfig, CoreModule } from '#core';
+import { AttachmentsController } from './attachments/attachments.controller.js';
+import { AuthController } from './auth/auth.controller.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { EventsController } from './events/events.controller.js';
+import { HealthController, REDIS } from './health/health.controller.js';
+import { RegionsController } from './regions/regions.controller.js';
+
+@Module({
+  imports: [
+    CoreModule,
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
+    }),
+  ],
+  controllers: [AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
+  providers: [
+    { provide: APP_GUARD, useClass: AuthGuard },
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 }),
+    },
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,55 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDataSource, importRegionsGeoJson, loadConfig, seedDemo } from '#core';
+
+/**
+ * Admin commands:
+ *   migrate                          apply pending migrations
+ *   seed-demo                        load divisions, synthetic Anji polygons, reference data, units and demo accounts
+ *   regions-import <file> [--crs gcj02|wgs84] [--code-property code] [--name-property name]
+ *                                    replace region geometry with real boundaries from a GeoJSON FeatureCollection
+ */
+export const DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..', 'data');
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  const config = loadConfig();
+  const ds = await createDataSource(config).initialize();
+  try {
+    switch (command) {
+      case 'migrate': {
+        const done = await ds.runMigrations({ transaction: 'each' });
+        console.log(`migrations applied: ${done.length ? done.map((m) => m.name).join(', ') : 'none pending'}`);
+        return 0;
+      }
+      case 'seed-demo': {
+        const started = Date.now();
+        const result = await ds.transaction((m) => seedDemo(m, DATA_DIR, config.COUNTY_CODE));
+        console.log(`demo data loaded for county ${config.COUNTY_CODE}: ${result.users} demo accounts (password Grid141!demo) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        return 0;
+      }
+      case 'regions-import': {
+        const file = args.find((a) => !a.startsWith('--') && args[args.indexOf(a) - 1]?.startsWith('--') !== true);
+        if (!file) { console.error('usage: regions-import <file.geojson> [--crs gcj02|wgs84] [--code-property code] [--name-property name]'); return 2; }
+        const crs = (flag(args, 'crs') ?? 'wgs84') as 'wgs84' | 'gcj02';
+        if (crs !== 'wgs84' && crs !== 'gcj02') { console.error('--crs must be wgs84 or gcj02'); return 2; }
+        const result = await ds.transaction((m) => importRegionsGeoJson(m, path.resolve(file), {
+          crs, codeProperty: flag(args, 'code-property'), nameProperty: flag(args, 'name-property') }));
+        console.log(JSON.stringify(result, null, 2));
+        return result.rejected.length > 0 ? 1 : 0;
+      }
+      default:
+        console.error('commands: migrate | seed-demo | regions-import <file> [--crs gcj02|wgs84]');
+        return 2;
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

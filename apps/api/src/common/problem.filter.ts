@@ -1,0 +1,44 @@
+import { Catch, HttpException, Logger } from '@nestjs/common';
+import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { Problem } from '#core';
+
+/** Every error leaves as RFC 9457 application/problem+json; unexpected ones are logged, not leaked. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Problem');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<Request>();
+    let body: Record<string, unknown>;
+    let status: number;
+    if (exception instanceof Problem) {
+      status = exception.getStatus();
+      body = { type: exception.problemType, title: exception.title, status, detail: exception.detail,
+        ...(exception.errors.length ? { errors: exception.errors } : {}) };
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const r = exception.getResponse();
+      const message = typeof r === 'string' ? r : (r as { message?: unknown }).message;
+      body = { type: 'about:blank', title: exception.name.replace(/Exception$/, ''), status,
+        detail: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message) };
+      if (status === 413) body.errors = [{ field: 'file', message: 'too large' }];
+    } else if (isBodyParserError(exception)) {
+      status = exception.status;
+      body = { type: 'about:blank', title: status === 413 ? 'Content Too Large' : 'Bad Request', status,
+        detail: status === 413 ? 'request body is too large' : `request body is not valid JSON: ${exception.message}` };
+    } else {
+      status = 500;
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+      body = { type: 'about:blank', title: 'Internal Server Error', status, detail: 'an unexpected error occurred' };
+    }
+    body.instance = req.originalUrl;
+    res.status(status).type('application/problem+json').send(JSON.stringify(body));
+  }
+}
+
+function isBodyParserError(e: unknown): e is { status: number; message: string; type: string } {
+  return typeof e === 'object' && e !== null && 'type' in e && 'status' in e && typeof (e as { status: unknown }).status === 'number';
+}

@@ -1,0 +1,39 @@
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Redis } from 'ioredis';
+import { DbService, Problem } from '#core';
+import { Public } from '../auth/auth.guard.js';
+
+export const REDIS = Symbol('REDIS');
+
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(private readonly db: DbService, @Inject(REDIS) private readonly redis: Redis) {}
+
+  @Get('live') @HttpCode(200)
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Ready when PostgreSQL (with PostGIS) and Redis answer. */
+  @Get('ready')
+  async ready() {
+    const checks: Record<string, string> = {};
+    try {
+      const [row] = await this.db.query<{ v: string }>(`SELECT postgis_lib_version() AS v`);
+      checks.postgres = `ok (postgis ${row?.v})`;
+    } catch (e) {
+      checks.postgres = `down: ${(e as Error).message}`;
+    }
+    try {
+      checks.redis = (await this.redis.ping()) === 'PONG' ? 'ok' : 'down';
+    } catch (e) {
+      checks.redis = `down: ${(e as Error).message}`;
+    }
+    const ok = Object.values(checks).every((c) => c.startsWith('ok'));
+    if (!ok) throw new Problem(503, 'Service Unavailable', JSON.stringify(checks));
+    return { status: 'ok', checks };
+  }
+}

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { DbService } from '../database/db.service.js';
+import type { Sql } from '../database/db.service.js';
+
+export interface AuditEntry {
+  actorId?: string | null;
+  username?: string | null;
+  action: string;
+  target?: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  ip?: string | null;
+  detail?: Record<string, unknown>;
+}
+
+/** Audit log of logins, permission denials and exports (kept ≥ 6 months: 等保 level 3). */
+@Injectable()
+export class AuditService {
+  constructor(private readonly db: DbService) {}
+
+  async record(entry: AuditEntry, sql: Sql = this.db): Promise<void> {
+    await sql.query(
+      `INSERT INTO audit_log (actor_id, username, action, target, outcome, ip, detail) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+      [entry.actorId ?? null, entry.username ?? null, entry.action, entry.target ?? null, entry.outcome,
+        entry.ip ?? null, JSON.stringify(entry.detail ?? {})],
+    );
+  }
+}

@@ -1,0 +1,32 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { AttachmentsService } from './attachments/attachments.service.js';
+import { AuditService } from './audit/audit.service.js';
+import { AuthService } from './auth/auth.service.js';
+import { UsersRepository } from './auth/users.repository.js';
+import { CategoriesRepository } from './categories/categories.repository.js';
+import { AppConfig } from './config/app-config.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DbService } from './database/db.service.js';
+import { EventsRepository } from './events/events.repository.js';
+import { EventsService } from './events/events.service.js';
+import { RegionsRepository } from './regions/regions.repository.js';
+import { SlaService } from './sla/sla.service.js';
+import { UnitsRepository } from './units/units.repository.js';
+
+const providers = [DbService, AuditService, UsersRepository, AuthService, RegionsRepository, UnitsRepository, CategoriesRepository,
+  EventsRepository, EventsService, SlaService, AttachmentsService];
+
+/** The feature services shared by the API and the worker. */
+@Module({
+  imports: [
+    DatabaseModule,
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ secret: config.JWT_SECRET, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
+    }),
+  ],
+  providers,
+  exports: [DatabaseModule, ...providers],
+})
+export class CoreModule {}

@@ -1,0 +1,187 @@
+import { Injectable } from '@nestjs/common';
+import type { TimelineEntry, WorkflowEvent } from '#domain';
+import type { StagePlan } from '../sla/sla.service.js';
+import type { Actor } from '../auth/actor.js';
+import { DbService } from '../database/db.service.js';
+import type { Sql } from '../database/db.service.js';
+import { EVENT_COLUMNS } from './event.model.js';
+import type { EventRow, EventSource, TimelineView, Urgency } from './event.model.js';
+
+/**
+ * Jurisdiction as SQL: the only way this repository reads events. Region-based roles see the subtree of
+ * their jurisdiction code (a prefix match on an indexed code); handlers see what was ever dispatched to
+ * their unit (条: a county department works across townships); a grid worker also sees their own reports.
+ * `next` is the number of the first free $n placeholder.
+ */
+export function visibility(actor: Actor, next: number): { clause: string; params: unknown[] } {
+  switch (actor.role) {
+    case 'handler':
+      return { clause: `e.involved_unit_codes @> ARRAY[$${next}]::text[]`, params: [actor.unitCode ?? ''] };
+    case 'grid_worker':
+      return { clause: `(e.region_code LIKE $${next} || '%' OR e.reporter_id = $${next + 1})`, params: [actor.jurisdictionCode, actor.id] };
+    default:
+      return { clause: `e.region_code LIKE $${next} || '%'`, params: [actor.jurisdictionCode] };
+  }
+}
+
+export interface NewEventRow {
+  id: string;
+  countyCode: string;
+  categoryCode: string;
+  description: string;
+  address: string | null;
+  urgency: Urgency;
+  source: EventSource;
+  lng: number;
+  lat: number;
+  gridCode: string;
+  villageCode: string;
+  townshipCode: string;
+  suggestedUnitCode: string | null;
+  attachmentIds: string[];
+  stage: StagePlan;
+}
+
+export interface OutboxMessage {
+  topic: string;
+  payload: Record<string, unknown>;
+}
+
+export interface EventFilters {
+  status?: string[];
+  level?: string;
+  regionCode?: string;
+  categoryCode?: string;
+  warning?: string;
+  bbox?: [number, number, number, number];
+  q?: string;
+  updatedSince?: Date;
+  cursor?: { at: Date; id: string };
+  limit: number;
+}
+
+@Injectable()
+export class EventsRepository {
+  constructor(private readonly db: DbService) {}
+
+  async findVisible(actor: Actor, id: string, sql: Sql = this.db): Promise<EventRow | null> {
+    const v = visibility(actor, 2);
+    const rows = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND ${v.clause}`, [id, ...v.params]);
+    return rows[0] ?? null;
+  }
+
+  async exists(id: string, sql: Sql = this.db): Promise<boolean> {
+    return (await sql.query(`SELECT 1 FROM events WHERE id = $1`, [id])).length > 0;
+  }
+
+  /**
+   * Inserts a reported event with its first timeline row and its outbox message in one statement
+   * (so one round trip, atomic). Returns null when the id already exists: the client resent a report.
+   */
+  async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[]): Promise<string | null> {
+    const rows = await sql.query<{ id: string }>(
+      `WITH ev AS (
+         INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
+            village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
+            suggested_unit_code, involved_unit_codes, reporter_id, resolved_on_site, attachment_ids, stage, stage_started_at,
+            stage_due_at, stage_yellow_at, stage_escalate_at, version, created_at, updated_at)
+         VALUES ($1, $2 || to_char($28::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'),
+            $3, $4, $5, $6, $7, ST_SetSRID(ST_MakePoint($8, $9), 4326), $10, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18,
+            $19, $20, $21, $22, $23, $28, $24, $31, $32, $25, $28, $28)
+         ON CONFLICT (id) DO NOTHING
+         RETURNING id
+       ), act AS (
+         INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
+         SELECT id, 'report', NULL, $13, NULL, $14, $20, $26, $30, $27, '{}'::jsonb, $22, $28 FROM ev
+       ), ob AS (
+         INSERT INTO outbox (topic, aggregate_id, payload)
+         SELECT m->>'topic', ev.id, m->'payload' FROM ev, jsonb_array_elements($29::jsonb) m
+       )
+       SELECT id FROM ev`,
+      [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
+        row.gridCode, row.villageCode, row.townshipCode, state.status, state.level, state.warning, state.ownerUnitCode,
+        state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
+        row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
+        JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /**
+   * Writes a transition: the new state guarded by the version it was computed from (optimistic lock),
+   * its timeline row and its outbox messages. Returns false when the version moved on (a concurrent change).
+   */
+  async applyTransition(sql: Sql, id: string, fromVersion: number, state: WorkflowEvent,
+    stage: StagePlan | undefined,
+    entry: TimelineEntry, outbox: OutboxMessage[]): Promise<boolean> {
+    const updated = await sql.exec(
+      `UPDATE events SET status = $3, level = $4, warning = $5, owner_unit_code = $6, centre_unit_code = $7,
+          handler_unit_code = $8, support_unit_codes = $9, involved_unit_codes = $10, assignee_id = $11,
+          suspended_from_status = $12, extension_requested_until = $13, extended_until = $14, merged_into_id = $15,
+          urge_count = $16, supervised = $17, rework_count = $18, return_count = $19, rating = $20, closed_at = $21,
+          version = $22, updated_at = $23,
+          stage = CASE WHEN $24 THEN $25 ELSE stage END,
+          stage_started_at = CASE WHEN $24 THEN $26::timestamptz ELSE stage_started_at END,
+          stage_due_at = CASE WHEN $24 THEN $27::timestamptz ELSE stage_due_at END,
+          stage_yellow_at = CASE WHEN $24 THEN $28::timestamptz ELSE stage_yellow_at END,
+          stage_escalate_at = CASE WHEN $24 THEN $29::timestamptz ELSE stage_escalate_at END,
+          stage_paused_at = CASE WHEN $24 THEN $30::timestamptz ELSE stage_paused_at END
+        WHERE id = $1 AND version = $2`,
+      [id, fromVersion, state.status, state.level, state.warning, state.ownerUnitCode, state.centreUnitCode,
+        state.handlerUnitCode, state.supportUnitCodes, state.involvedUnitCodes, state.assigneeId, state.suspendedFromStatus,
+        state.extensionRequestedUntil, state.extendedUntil, state.mergedIntoId, state.urgeCount, state.supervised,
+        state.reworkCount, state.returnCount, state.rating, state.closedAt, state.version, entry.at,
+        stage !== undefined, stage?.stage ?? null, stage?.startedAt ?? null, stage?.dueAt ?? null,
+        stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null],
+    );
+    if (updated.rowCount !== 1) return false;
+    await sql.query(
+      `WITH act AS (
+         INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+       )
+       INSERT INTO outbox (topic, aggregate_id, payload)
+       SELECT m->>'topic', $1, m->'payload' FROM jsonb_array_elements($14::jsonb) m`,
+      [id, entry.type, entry.fromStatus, entry.toStatus, entry.fromLevel, entry.toLevel, entry.actorId, entry.actorRole,
+        entry.unitCode, entry.note, JSON.stringify(entry.data), entry.attachmentIds, entry.at, JSON.stringify(outbox)],
+    );
+    return true;
+  }
+
+  async timeline(id: string): Promise<TimelineView[]> {
+    const rows = await this.db.query<TimelineView & { at: Date }>(
+      `SELECT a.type, a.from_status AS "fromStatus", a.to_status AS "toStatus", a.from_level AS "fromLevel", a.to_level AS "toLevel",
+              a.actor_id AS "actorId", u.display_name AS "actorName", a.actor_role AS "actorRole", a.unit_code AS "unitCode",
+              a.note, a.data, a.attachment_ids AS "attachmentIds", a.at
+         FROM event_actions a LEFT JOIN users u ON u.id = a.actor_id
+        WHERE a.event_id = $1 ORDER BY a.id`, [id]);
+    return rows.map((r) => ({ ...r, at: (r.at as unknown as Date).toISOString() }));
+  }
+
+  /** Keyset-paged list, newest first (or oldest-updated first with updatedSince, for resync). */
+  async list(actor: Actor, f: EventFilters): Promise<EventRow[]> {
+    const params: unknown[] = [];
+    const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
+    const v = visibility(actor, 1);
+    params.push(...v.params);
+    const where = [v.clause];
+    if (f.status?.length) where.push(`e.status = ANY(${p(f.status)})`);
+    if (f.level) where.push(`e.level = ${p(f.level)}`);
+    if (f.regionCode) where.push(`e.region_code LIKE ${p(f.regionCode)} || '%'`);
+    if (f.categoryCode) where.push(f.categoryCode.length === 2 ? `e.category_code LIKE ${p(f.categoryCode)} || '%'` : `e.category_code = ${p(f.categoryCode)}`);
+    if (f.warning) where.push(`e.warning = ${p(f.warning)}`);
+    if (f.bbox) where.push(`e.location && ST_MakeEnvelope(${p(f.bbox[0])}, ${p(f.bbox[1])}, ${p(f.bbox[2])}, ${p(f.bbox[3])}, 4326)`);
+    if (f.q) where.push(`(e.code = ${p(f.q)} OR e.description ILIKE '%' || ${p(f.q.replace(/[\\%_]/g, (c) => `\\${c}`))} || '%' OR e.address ILIKE '%' || $${params.length} || '%')`);
+    let order: string;
+    if (f.updatedSince) {
+      where.push(`e.updated_at >= ${p(f.updatedSince)}`);
+      if (f.cursor) where.push(`(e.updated_at, e.id) > (${p(f.cursor.at)}, ${p(f.cursor.id)})`);
+      order = `e.updated_at ASC, e.id ASC`;
+    } else {
+      if (f.cursor) where.push(`(e.created_at, e.id) < (${p(f.cursor.at)}, ${p(f.cursor.id)})`);
+      order = `e.created_at DESC, e.id DESC`;
+    }
+    return this.db.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events e WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${p(f.limit)}`, params);
+  }
+}

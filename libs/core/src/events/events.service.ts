@@ -1,0 +1,215 @@
+import { Injectable } from '@nestjs/common';
+import { createReport, OPEN_STATUSES, transition, WorkflowError } from '#domain';
+import type { TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
+import type { EventActionRequest, ReportEventRequest } from '#contracts';
+import { gcj02ToWgs84 } from '#domain';
+import type { Actor } from '../auth/actor.js';
+import { AppConfig } from '../config/app-config.js';
+import { DbService } from '../database/db.service.js';
+import type { Sql } from '../database/db.service.js';
+import { Problem } from '../problem/problem.js';
+import { RegionsRepository } from '../regions/regions.repository.js';
+import { SlaService } from '../sla/sla.service.js';
+import type { StageChange } from '../sla/sla.service.js';
+import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
+import { EVENT_COLUMNS, toEventView, toWorkflowEvent } from './event.model.js';
+import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
+import { EventsRepository } from './events.repository.js';
+import type { EventFilters, OutboxMessage } from './events.repository.js';
+
+export interface EventPage {
+  items: EventView[];
+  nextCursor: string | null;
+}
+
+const REPORTER_ROLES = new Set(['grid_worker', 'township_dispatcher', 'county_operator']);
+
+/** Maps a domain refusal to the HTTP problem a client can act on. */
+export function problemOf(err: WorkflowError): Problem {
+  switch (err.code) {
+    case 'action_not_allowed':
+      return new Problem(409, 'Conflict', err.message, [], 'urn:grid141:problem:action-not-allowed');
+    case 'role_not_allowed':
+    case 'unit_not_allowed':
+      return new Problem(403, 'Forbidden', err.message, [], `urn:grid141:problem:${err.code.replace(/_/g, '-')}`);
+    case 'invalid_action':
+      return Problem.invalidField(err.field ?? 'type', err.message);
+  }
+}
+
+/** What every change announces: the live map, the provincial relay and notices read the outbox. */
+function outboxOf(eventId: string, regionCode: string, result: TransitionResult): OutboxMessage[] {
+  const e = result.event;
+  const messages: OutboxMessage[] = [{
+    topic: 'event.changed',
+    payload: { eventId, type: result.timeline.type, status: e.status, level: e.level, warning: e.warning, regionCode,
+      ownerUnitCode: e.ownerUnitCode, version: e.version, at: result.timeline.at },
+  }];
+  for (const effect of result.effects) {
+    if (effect.kind === 'notify') messages.push({ topic: 'unit.notify', payload: { eventId, unitCode: effect.unitCode, topic: effect.topic } });
+  }
+  return messages;
+}
+
+function stageEffect(effects: WorkflowEffect[]) {
+  return effects.find((f): f is Extract<WorkflowEffect, { kind: 'stage' }> => f.kind === 'stage');
+}
+
+/**
+ * Application logic of events (事件): report, act (every transition through one door), read.
+ * Each change is: load (jurisdiction applied) → pure transition → one transaction writing the row
+ * (version-guarded), its timeline row and its outbox messages.
+ */
+@Injectable()
+export class EventsService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly db: DbService,
+    private readonly events: EventsRepository,
+    private readonly regions: RegionsRepository,
+    private readonly units: UnitsRepository,
+    private readonly sla: SlaService,
+  ) {}
+
+  /** Report (上报). Returns the event and whether it was created now (false: a resent report). */
+  async report(actor: Actor, input: ReportEventRequest, now = new Date()): Promise<{ created: boolean; event: EventView }> {
+    if (!REPORTER_ROLES.has(actor.role)) throw Problem.forbidden(`role ${actor.role} cannot report events`);
+    const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
+    const source: EventSource = actor.role === 'grid_worker' ? 'grid' : 'staff';
+
+    const createdId = await this.db.tx(async (sql) => {
+      if (await this.events.exists(input.id, sql)) return null;
+      const place = await this.regions.locate(lng, lat, this.config.COUNTY_CODE, sql);
+      if (!place) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
+      const routing = await sql.query<{ platformTypeCode: string | null; defaultUrgency: 'normal' | 'urgent'; suggestedUnitCode: string | null; centre: string | null }>(
+        `SELECT c.platform_type_code AS "platformTypeCode", c.default_urgency AS "defaultUrgency",
+                (SELECT u.code FROM units u WHERE u.region_code = $2 AND u.type = 'township_platform' AND u.active
+                    AND u.platform_type_code = c.platform_type_code ORDER BY u.code LIMIT 1) AS "suggestedUnitCode",
+                (SELECT u.code FROM units u WHERE u.code = $3 AND u.active) AS centre
+           FROM categories c WHERE c.code = $1 AND c.active AND c.is_event`,
+        [input.categoryCode, place.townshipCode, townshipCentreCode(place.townshipCode)]);
+      const route = routing[0];
+      if (!route) throw Problem.invalidField('categoryCode', `unknown or inactive event category ${input.categoryCode}`);
+      if (!route.centre) throw Problem.invalidField('location', `township ${place.townshipCode} has no command room (${townshipCentreCode(place.townshipCode)})`);
+      const attachmentIds = input.attachmentIds ?? [];
+      await this.checkAttachments(sql, actor, attachmentIds);
+
+      const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
+      const result = createReport({ reporterId: actor.id, centreUnitCode: route.centre, resolvedOnSite: input.resolvedOnSite ?? false,
+        note: input.description, attachmentIds }, wfActor, now);
+      const urgency = input.urgency ?? route.defaultUrgency;
+      const stage = await this.sla.plan(sql, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null,
+        stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
+      stageEffect(result.effects)?.stage ?? null, now, 'start');
+      return this.events.insertReport(sql, {
+        id: input.id, countyCode: place.countyCode, categoryCode: input.categoryCode, description: input.description,
+        address: input.address ?? null, urgency, source, lng, lat, gridCode: place.gridCode, villageCode: place.villageCode,
+        townshipCode: place.townshipCode, suggestedUnitCode: route.suggestedUnitCode, attachmentIds, stage,
+      }, result.event, result.timeline, outboxOf(input.id, place.gridCode, result));
+    });
+
+    const row = await this.events.findVisible(actor, input.id);
+    if (!row) throw Problem.conflict(`event id ${input.id} is already used by another report`, 'urn:grid141:problem:id-taken');
+    return { created: createdId !== null, event: toEventView(row) };
+  }
+
+  async get(actor: Actor, id: string): Promise<EventDetailView> {
+    const row = await this.events.findVisible(actor, id);
+    if (!row) throw Problem.notFound(`event ${id}`);
+    return { ...toEventView(row), timeline: await this.events.timeline(id) };
+  }
+
+  async list(actor: Actor, filters: Omit<EventFilters, 'cursor'> & { cursor?: string }): Promise<EventPage> {
+    let cursor: EventFilters['cursor'];
+    if (filters.cursor) {
+      const [at, id] = Buffer.from(filters.cursor, 'base64url').toString().split('|');
+      const atDate = new Date(at ?? '');
+      if (!id || Number.isNaN(atDate.getTime())) throw Problem.invalidField('cursor', 'not a cursor returned by this API', 400);
+      cursor = { at: atDate, id };
+    }
+    const rows = await this.events.list(actor, { ...filters, cursor, limit: filters.limit + 1 });
+    const page = rows.slice(0, filters.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > filters.limit && last
+      ? Buffer.from(`${(filters.updatedSince ? last.updatedAt : last.createdAt).toISOString()}|${last.id}`).toString('base64url')
+      : null;
+    return { items: page.map(toEventView), nextCursor };
+  }
+
+  /** The one door for every transition (流转). */
+  async act(actor: Actor, id: string, input: EventActionRequest, now = new Date()): Promise<EventView> {
+    return this.db.tx(async (sql) => {
+      const row = await this.events.findVisible(actor, id, sql);
+      if (!row) throw Problem.notFound(`event ${id}`);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
+        throw Problem.conflict(`event ${id} is at version ${row.version}, not ${input.expectedVersion}: reload and retry`, 'urn:grid141:problem:stale-version');
+      }
+      const action = await this.resolve(sql, actor, row, input);
+      const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
+      return this.apply(sql, row, action, wfActor, now);
+    });
+  }
+
+  /** Applies a transition to a loaded row inside a transaction; used by users' actions and by SLA automation. */
+  async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<EventView> {
+    let result: TransitionResult;
+    try {
+      result = transition(toWorkflowEvent(row), action, actor, now);
+    } catch (err) {
+      if (err instanceof WorkflowError) throw problemOf(err);
+      throw err;
+    }
+    const effect = stageEffect(result.effects);
+    let stage;
+    if (effect) {
+      const change: StageChange = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
+        : action.type === 'approve_extension' ? 'extend' : 'start';
+      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
+    }
+    const ok = await this.events.applyTransition(sql, row.id, row.version, result.event, stage, result.timeline,
+      outboxOf(row.id, row.regionCode, result));
+    if (!ok) throw Problem.conflict(`event ${row.id} was changed by someone else: reload and retry`, 'urn:grid141:problem:stale-version');
+    const [fresh] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [row.id]);
+    return toEventView(fresh!);
+  }
+
+  /** Fills in what the application knows (next level's centre) and checks references against the database. */
+  private async resolve(sql: Sql, actor: Actor, row: EventRow, input: EventActionRequest): Promise<WorkflowAction> {
+    const action: WorkflowAction = { ...input };
+    delete (action as { expectedVersion?: number }).expectedVersion;
+    if (input.type === 'dispatch') {
+      for (const [field, code] of [['unitCode', input.unitCode], ...(input.supportUnitCodes ?? []).map((c, i) => [`supportUnitCodes[${i}]`, c])] as [string, string | undefined][]) {
+        if (code === undefined) continue;
+        await this.checkDispatchTarget(sql, row, field, code);
+      }
+    }
+    if (input.type === 'escalate' && row.level !== 'county') {
+      action.unitCode = row.level === 'village' ? townshipCentreCode(row.townshipCode) : countyCentreCode(row.countyCode);
+    }
+    if (input.type === 'merge' && input.targetEventId !== undefined) {
+      if (input.targetEventId === row.id) throw Problem.invalidField('targetEventId', 'an event cannot be merged into itself');
+      const target = await this.events.findVisible(actor, input.targetEventId, sql);
+      if (!target) throw Problem.invalidField('targetEventId', `event ${input.targetEventId} not found`);
+      if (!OPEN_STATUSES.includes(target.status)) throw Problem.invalidField('targetEventId', `event ${target.code} is ${target.status} and cannot take duplicates`);
+    }
+    await this.checkAttachments(sql, actor, input.attachmentIds ?? []);
+    return action;
+  }
+
+  private async checkDispatchTarget(sql: Sql, row: EventRow, field: string, code: string): Promise<void> {
+    const unit = await this.units.get(code, sql);
+    if (!unit || !unit.active) throw Problem.invalidField(field, `unknown unit ${code}`);
+    const ok = row.level === 'county'
+      ? unit.type === 'county_department' && unit.regionCode === row.countyCode
+      : (unit.type === 'township_platform' || unit.type === 'township_station') && unit.regionCode === row.townshipCode;
+    if (!ok) throw Problem.invalidField(field, `unit ${code} (${unit.name}) cannot take ${row.level}-level events of ${row.level === 'county' ? row.countyCode : row.townshipCode}`);
+  }
+
+  private async checkAttachments(sql: Sql, actor: Actor, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const found = await sql.query<{ id: string }>(`SELECT id FROM attachments WHERE id = ANY($1::uuid[]) AND uploader_id = $2`, [ids, actor.id]);
+    const have = new Set(found.map((r) => r.id));
+    const missing = ids.findIndex((i) => !have.has(i));
+    if (missing >= 0) throw Problem.invalidField(`attachmentIds[${missing}]`, `attachment ${ids[missing]} not found among your uploads`);
+  }
+}

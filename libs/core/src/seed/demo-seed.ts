@@ -1,0 +1,155 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { v5 as uuidv5 } from 'uuid';
+import { hashPassword } from '../auth/passwords.js';
+import { generateSyntheticGeometry, loadDivisions } from '../regions/regions-seed.js';
+import type { Queryable } from '../regions/regions-seed.js';
+import { countyCentreCode, townshipCentreCode } from '../units/units.repository.js';
+
+export const DEMO_PASSWORD = 'Grid141!demo';
+const USER_NAMESPACE = '5f1b7c1e-5d0a-4f57-9a77-141141141141';
+
+/** Township platforms (四平台, 2021 scheme) and stations created in every township. */
+export const TOWNSHIP_PLATFORMS = [
+  { suffix: 'ZZ', name: '综治工作平台', platform: 'ZZ' },
+  { suffix: 'JG', name: '监管执法平台', platform: 'JG' },
+  { suffix: 'YJ', name: '应急管理平台', platform: 'YJ' },
+  { suffix: 'GF', name: '公共服务平台', platform: 'GF' },
+] as const;
+export const TOWNSHIP_STATIONS = [
+  { suffix: 'PCS', name: '派出所' },
+  { suffix: 'SFS', name: '司法所' },
+  { suffix: 'SJS', name: '市场监管所' },
+  { suffix: 'ZFZD', name: '综合行政执法中队' },
+] as const;
+
+interface CategoryFile {
+  scheme: string;
+  platformTypes: { code: string; name: string }[];
+  countyDepartments: { code: string; name: string }[];
+  categories: { code: string; name: string; majorCode: string; majorName: string; platform: string | null; countyDepartment: string | null;
+    defaultUrgency: 'normal' | 'urgent'; isEvent: boolean }[];
+}
+
+async function json<T>(file: string): Promise<T> {
+  return JSON.parse(await readFile(file, 'utf8')) as T;
+}
+
+/** Reference data every deployment needs: platform types, categories, default SLA rules, the holiday calendar. */
+export async function seedReferenceData(db: Queryable, dataDir: string): Promise<void> {
+  const file = await json<CategoryFile>(path.join(dataDir, 'categories.json'));
+  await db.query(
+    `INSERT INTO platform_types (code, name, scheme, sort)
+     SELECT x.code, x.name, $2, x.ord FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(code text, name text, ord int)
+     ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, scheme = EXCLUDED.scheme`,
+    [JSON.stringify(file.platformTypes), file.scheme]);
+  await db.query(
+    `INSERT INTO categories (code, name, major_code, major_name, platform_type_code, county_department, default_urgency, is_event, sort)
+     SELECT x.code, x.name, x."majorCode", x."majorName", x.platform, x."countyDepartment", x."defaultUrgency", x."isEvent", x.ord
+       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(code text, name text, "majorCode" text, "majorName" text, platform text,
+            "countyDepartment" text, "defaultUrgency" text, "isEvent" boolean, ord int)
+     ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, major_code = EXCLUDED.major_code, major_name = EXCLUDED.major_name,
+       platform_type_code = EXCLUDED.platform_type_code, county_department = EXCLUDED.county_department,
+       default_urgency = EXCLUDED.default_urgency, is_event = EXCLUDED.is_event, sort = EXCLUDED.sort`,
+    [JSON.stringify(file.categories)]);
+  // Default time limits (DOMAIN.md 3.4 proposal): ordinary events in working minutes (3 working days to handle, 1 to verify),
+  // urgent events in natural minutes. A working day is 7.5 h (08:30–12:00, 13:30–17:30) = 450 working minutes.
+  await db.query(
+    `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio, escalate_grace_minutes)
+     VALUES (NULL, 'normal', 'working', 120, 120, 1350, 450, 0.8, 30),
+            (NULL, 'urgent', 'natural', 30, 30, 1440, 120, 0.8, 10)
+     ON CONFLICT DO NOTHING`);
+  const calendarDir = path.join(dataDir, 'calendar');
+  for (const name of (await readdir(calendarDir)).filter((f) => f.endsWith('.json')).sort()) {
+    const cal = await json<{ days: { date: string; kind: string; name: string }[] }>(path.join(calendarDir, name));
+    await db.query(
+      `INSERT INTO calendar_days (date, kind, name) SELECT x.date::date, x.kind, x.name FROM jsonb_to_recordset($1::jsonb) AS x(date text, kind text, name text)
+       ON CONFLICT (date) DO NOTHING`, [JSON.stringify(cal.days)]);
+  }
+  return void file;
+}
+
+/**
+ * Units of a county (处置单位): the county centre, county departments, and per township a command room, the four
+ * platforms and typical stations; a grid team per grid. Codes: `<region>-<kind>` (see UnitsRepository).
+ */
+export async function seedUnits(db: Queryable, dataDir: string, countyCode: string): Promise<void> {
+  const file = await json<CategoryFile>(path.join(dataDir, 'categories.json'));
+  const [county] = await db.query(`SELECT name FROM regions WHERE code = $1`, [countyCode]);
+  const countyName: string = county?.name ?? countyCode;
+  const units: { code: string; name: string; type: string; region: string; platform: string | null; kind: string | null; parent: string | null }[] = [];
+  const centre = countyCentreCode(countyCode);
+  units.push({ code: centre, name: `${countyName}社会治理中心`, type: 'county_centre', region: countyCode, platform: null, kind: 'ZX', parent: null });
+  for (const d of file.countyDepartments) {
+    units.push({ code: `${countyCode}-${d.code}`, name: d.name.replace(/^县/, countyName), type: 'county_department', region: countyCode,
+      platform: null, kind: d.code, parent: null });
+  }
+  const townships: { code: string; name: string }[] = await db.query(
+    `SELECT code, name FROM regions WHERE parent_code = $1 AND level = 'township' ORDER BY code`, [countyCode]);
+  for (const t of townships) {
+    const room = townshipCentreCode(t.code);
+    units.push({ code: room, name: `${t.name}综合信息指挥室`, type: 'township_centre', region: t.code, platform: null, kind: 'ZH', parent: centre });
+    for (const p of TOWNSHIP_PLATFORMS) {
+      units.push({ code: `${t.code}-${p.suffix}`, name: `${t.name}${p.name}`, type: 'township_platform', region: t.code, platform: p.platform, kind: p.suffix, parent: room });
+    }
+    for (const s of TOWNSHIP_STATIONS) {
+      units.push({ code: `${t.code}-${s.suffix}`, name: `${t.name}${s.name}`, type: 'township_station', region: t.code, platform: null, kind: s.suffix, parent: room });
+    }
+  }
+  const grids: { code: string; name: string; township: string }[] = await db.query(
+    `SELECT code, name, left(code, 9) AS township FROM regions WHERE level = 'grid' AND code LIKE $1 || '%' ORDER BY code`, [countyCode]);
+  for (const g of grids) {
+    units.push({ code: `${g.code}-WG`, name: `${g.name}网格`.replace(/网格网格$/, '网格'), type: 'grid_team', region: g.code, platform: null, kind: 'WG',
+      parent: townshipCentreCode(g.township) });
+  }
+  await db.query(
+    `INSERT INTO units (code, name, type, region_code, platform_type_code, department_kind, parent_unit_code)
+     SELECT x.code, x.name, x.type, x.region, x.platform, x.kind, x.parent FROM jsonb_to_recordset($1::jsonb)
+       AS x(code text, name text, type text, region text, platform text, kind text, parent text)
+     ORDER BY (x.parent IS NOT NULL), x.type <> 'county_centre', x.type <> 'township_centre'
+     ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, type = EXCLUDED.type, region_code = EXCLUDED.region_code,
+       platform_type_code = EXCLUDED.platform_type_code, department_kind = EXCLUDED.department_kind, parent_unit_code = EXCLUDED.parent_unit_code`,
+    [JSON.stringify(units)]);
+}
+
+/** Deterministic demo user id, so re-seeding keeps ids stable. */
+export const demoUserId = (username: string) => uuidv5(username, USER_NAMESPACE);
+
+/**
+ * Demo accounts, all with the password `Grid141!demo`: admin, county.op, county.lead, tw.<township code>,
+ * h.<unit code> for every platform, station and department, gw.<grid code> for every grid.
+ */
+export async function seedDemoUsers(db: Queryable, countyCode: string, passwordHash?: string): Promise<number> {
+  const hash = passwordHash ?? (await hashPassword(DEMO_PASSWORD));
+  const centre = countyCentreCode(countyCode);
+  const users: { username: string; displayName: string; role: string; unit: string | null; jur: string }[] = [
+    { username: 'admin', displayName: '系统管理员', role: 'admin', unit: null, jur: countyCode },
+    { username: 'county.op', displayName: '县中心坐席', role: 'county_operator', unit: centre, jur: countyCode },
+    { username: 'county.lead', displayName: '县中心领导', role: 'county_leader', unit: centre, jur: countyCode },
+  ];
+  const units: { code: string; name: string; type: string; region: string }[] = await db.query(
+    `SELECT code, name, type, region_code AS region FROM units WHERE region_code LIKE $1 || '%' ORDER BY code`, [countyCode]);
+  for (const u of units) {
+    if (u.type === 'township_centre') users.push({ username: `tw.${u.region}`, displayName: `${u.name}调度员`, role: 'township_dispatcher', unit: u.code, jur: u.region });
+    else if (u.type === 'grid_team') users.push({ username: `gw.${u.region}`, displayName: `${u.name}网格员`, role: 'grid_worker', unit: u.code, jur: u.region });
+    else if (u.type !== 'county_centre') users.push({ username: `h.${u.code}`, displayName: `${u.name}处置人员`, role: 'handler', unit: u.code, jur: u.region });
+  }
+  await db.query(
+    `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code)
+     SELECT x.id::uuid, x.username, x."displayName", $2, x.role, x.unit, x.jur FROM jsonb_to_recordset($1::jsonb)
+       AS x(id text, username text, "displayName" text, role text, unit text, jur text)
+     ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, unit_code = EXCLUDED.unit_code,
+       jurisdiction_code = EXCLUDED.jurisdiction_code, password_hash = EXCLUDED.password_hash, failed_logins = 0, locked_until = NULL`,
+    [JSON.stringify(users.map((u) => ({ ...u, id: demoUserId(u.username) }))), hash]);
+  return users.length;
+}
+
+/** The whole demo: Zhejiang divisions, Anji's synthetic polygons, reference data, units and demo accounts. */
+export async function seedDemo(db: Queryable, dataDir: string, countyCode = '330523', passwordHash?: string): Promise<{ users: number }> {
+  await loadDivisions(db, dataDir);
+  await generateSyntheticGeometry(db, dataDir, countyCode);
+  await seedReferenceData(db, dataDir);
+  await seedUnits(db, dataDir, countyCode);
+  const users = await seedDemoUsers(db, countyCode, passwordHash);
+  return { users };
+}

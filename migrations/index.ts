@@ -1,0 +1,4 @@
+import { InitialSchema1764000000000 } from './1764000000000-InitialSchema.js';
+
+/** Every migration, in order: one list for the built app, the CLI and the tests. */
+export const MIGRATIONS = [InitialSchema1764000000000];

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import request from 'supertest';
+import type { INestApplication } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import { createDataSource, seedDemo } from '#core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const DATA_DIR = path.join(ROOT, 'data');
+export const RUN = process.env.GRID141_TEST_RUN ?? `r${Date.now()}${process.pid}`;
+const ADMIN_URL = process.env.GRID141_TEST_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const dbUrl = (name: string) => ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+const TEMPLATE = `grid141_t_${RUN}_tmpl`;
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: ADMIN_URL });
+  await c.connect();
+  try { return await fn(c); } finally { await c.end(); }
+}
+
+/**
+ * A fresh database for one test file: a copy of this run's template (migrated + demo seed), made once per run.
+ * Returns its URL. Files never share a database.
+ */
+export async function freshDatabase(label: string): Promise<{ name: string; url: string }> {
+  await admin(async (c) => {
+    await c.query(`SELECT pg_advisory_lock(141141)`);
+    try {
+      const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [TEMPLATE]);
+      if (exists.rowCount === 0) {
+        await c.query(`CREATE DATABASE "${TEMPLATE}"`);
+        const ds = await createDataSource({ DATABASE_URL: dbUrl(TEMPLATE), DB_POOL_SIZE: 2 }).initialize();
+        try {
+          await ds.runMigrations({ transaction: 'each' });
+          await ds.transaction((m) => seedDemo(m, DATA_DIR, '330523'));
+        } finally {
+          await ds.destroy();
+        }
+      }
+    } finally {
+      await c.query(`SELECT pg_advisory_unlock(141141)`);
+    }
+  });
+  const name = `grid141_t_${RUN}_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${Math.random().toString(36).slice(2, 8)}`;
+  await admin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE}"`));
+  return { name, url: dbUrl(name) };
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  await admin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+}
+
+/** Points the app's configuration at a test database and a per-file Redis prefix. */
+export function configureEnv(dbName: string, extra: Record<string, string> = {}): void {
+  process.env.DATABASE_URL = dbUrl(dbName);
+  process.env.REDIS_PREFIX = `t_${RUN}_${dbName.slice(-6)}`;
+  process.env.JWT_SECRET = 'test-secret-0123456789abcdef';
+  process.env.DB_POOL_SIZE = '10';
+  Object.assign(process.env, extra);
+}
+
+export interface ApiHarness {
+  app: INestApplication;
+  db: pg.Pool;
+  dbName: string;
+  http: () => ReturnType<typeof request>;
+  token: (username: string) => Promise<string>;
+  close: () => Promise<void>;
+}
+
+/** The real API in-process against a fresh database, with helpers to log in as demo users. */
+export async function startApi(label: string, env: Record<string, string> = {}): Promise<ApiHarness> {
+  const { name } = await freshDatabase(label);
+  configureEnv(name, env);
+  const { createApiApp } = await import('../../../apps/api/src/app.factory.js');
+  const app = await createApiApp({ logger: ['error'] });
+  await app.init();
+  const db = new pg.Pool({ connectionString: dbUrl(name), max: 3 });
+  const tokens = new Map<string, string>();
+  const http = () => request(app.getHttpServer());
+  return {
+    app, db, dbName: name, http,
+    token: async (username) => {
+      const cached = tokens.get(username);
+      if (cached) return cached;
+      const res = await http().post('/api/v1/auth/login').send({ username, password: 'Grid141!demo' });
+      if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+      tokens.set(username, res.body.accessToken);
+      return res.body.accessToken as string;
+    },
+    close: async () => {
+      await app.close();
+      await db.end();
+      await dropDatabase(name);
+    },
+  };
+}
+
+export const newId = () => uuidv7();
+
+/** Waits for a condition with a deadline (never a bare sleep as synchronisation). */
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 15000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Row counts of the tables a bad request must not touch. */
+export async function rowCounts(db: pg.Pool): Promise<Record<string, number>> {
+  const r = await db.query(`SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM event_actions)::int AS actions,
+    (SELECT count(*) FROM outbox)::int AS outbox, (SELECT count(*) FROM attachments)::int AS attachments`);
+  return r.rows[0];
+}
+
+/** A point on the surface of a region (for reports inside a township, village or grid). */
+export async function pointIn(db: pg.Pool, code: string): Promise<{ lng: number; lat: number }> {
+  const r = await db.query(`SELECT ST_X(p) AS lng, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM regions WHERE code = $1) x`, [code]);
+  if (!r.rows[0]) throw new Error(`no geometry for region ${code}`);
+  return r.rows[0];
+}
