@@ -2,3 +2,4 @@ export const DOMAIN_VERSION = 1;
 export * from './coords.js';
 export * from './calendar.js';
 export * from './sla.js';
+export * from './workflow.js';

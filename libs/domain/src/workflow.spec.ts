@@ -588,12 +588,11 @@ describe('rate (满意度)', () => {
   });
 
   it('an anonymous actor is never the reporter of an anonymous report', () => {
-    const anonymous = act(
-      act(act(act(act(report({ reporterId: null }).event, { type: 'accept' }), { type: 'dispatch', unitCode: 'H1' }), {
-        type: 'sign',
-      }, handler), { type: 'feedback', note: 'ok' }, handler),
-      { type: 'verify', pass: true },
-    );
+    let anonymous = act(report({ reporterId: null }).event, { type: 'accept' });
+    anonymous = act(anonymous, { type: 'dispatch', unitCode: 'H1' });
+    anonymous = act(anonymous, { type: 'sign' }, handler);
+    anonymous = act(anonymous, { type: 'feedback', note: 'ok' }, handler);
+    anonymous = act(anonymous, { type: 'verify', pass: true });
     expectError(() => run(anonymous, { type: 'rate', score: 5 }, { ...reporter, id: null }), 'role_not_allowed');
   });
 });

@@ -19,8 +19,3 @@ export function dataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'DB_P
 export function createDataSource(config: Pick<AppConfig, 'DATABASE_URL' | 'DB_POOL_SIZE'>): DataSource {
   return new DataSource(dataSourceOptions(config));
 }
-
-/** Anything that runs SQL and returns rows: DataSource, EntityManager, QueryRunner. */
-export interface Queryable {
-  query(sql: string, params?: unknown[]): Promise<any>;
-}

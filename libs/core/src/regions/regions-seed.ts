@@ -206,7 +206,7 @@ export interface GenerateSyntheticGeometryResult {
   grids: number;
   /** Grid rows created by this run (0 on a re-run). */
   gridsInserted: number;
-  /** Parents whose area left nothing for their synthetic children (e.g. real children already cover it). */
+  /** Parents whose area left nothing for their synthetic children (real children cover it, or it has no geometry); those children's geometry is cleared. */
   skipped: string[];
 }
 
@@ -247,7 +247,8 @@ const AREA_SQL = `
  * area, so the children tile their parent exactly and every run produces the same polygons.
  * Rows whose geometry is real (`synthetic = false`, e.g. imported by {@link importRegionsGeoJson}) are kept, and
  * their synthetic siblings share what they leave of the parent. A county geometry from another source than the
- * DataV outline is kept too. Villages that already have real grids get no synthetic grids.
+ * DataV outline is kept too. Villages that already have real grids get no new synthetic grids; synthetic grids
+ * that exist there share what the real ones leave of the village.
  *
  * Idempotent and deterministic. Pass a transaction to make the whole run atomic; without one each statement is
  * still atomic and a failed run is repaired by running it again. Run {@link loadDivisions} first.
@@ -313,7 +314,8 @@ export async function generateSyntheticGeometry(
   );
   skipped.push(...(await partition(db, 'village', groupPlans(villages, (v) => ({ code: v.code, central: isCommunity(v.code) })))));
 
-  // 4. grid rows: 2 for each community (社区), 1 for each village (村); none where real grids exist
+  // 4. grid rows: 2 for each community (社区), 1 for each village (村); none where real grids exist (there the
+  //    existing synthetic grids, if any, share what the real ones leave)
   const gridRows = await rows<{ village: string; real_grids: number }>(
     db,
     `SELECT v.code AS village,
@@ -350,8 +352,8 @@ export async function generateSyntheticGeometry(
   const grids = await rows<{ code: string; parent_code: string; real: boolean }>(
     db,
     `SELECT code, parent_code, (geom IS NOT NULL AND NOT synthetic) AS real FROM regions
-     WHERE parent_code = ANY($1::text[]) AND level = 'grid' ORDER BY code`,
-    [gridVillages],
+     WHERE code LIKE $1 AND level = 'grid' ORDER BY code`,
+    [`${countyCode}%`],
   );
   skipped.push(...(await partition(db, 'grid', groupPlans(grids, (g) => ({ code: g.code })))));
 
@@ -435,6 +437,17 @@ async function partition(db: Queryable, childLevel: RegionLevel, plans: ParentPl
   const areaOf = new Map(areas.filter((a) => !a.empty && a.area > 0).map((a) => [a.parent, a]));
   const skipped = parentCodes.filter((c) => !areaOf.has(c));
   plans = plans.filter((p) => areaOf.has(p.code));
+  if (skipped.length > 0) {
+    // nothing left for the synthetic children (real siblings cover the parent, or it has no geometry): a stale
+    // polygon would overlap the real ones, so they lose theirs
+    await rows(
+      db,
+      `WITH up AS (UPDATE regions SET geom = NULL
+                   WHERE parent_code = ANY($1::text[]) AND level = $2 AND synthetic AND geom IS NOT NULL RETURNING 1)
+       SELECT count(*) FROM up`,
+      [skipped, childLevel],
+    );
+  }
 
   // single child: it is the whole free area
   const singles = plans.filter((p) => p.children.length === 1);

@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { createDataSource, seedDemo } from '#core';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DATA_DIR = path.join(ROOT, 'data');
+const ADMIN_URL = process.env.GRID141_BENCH_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const dbUrl = (name: string) => ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
+
+/** A fresh, migrated and demo-seeded database for one benchmark run. */
+export async function benchDatabase(label: string): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  const name = `grid141_bench_${label}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const ds = await createDataSource({ DATABASE_URL: dbUrl(name), DB_POOL_SIZE: 2 }).initialize();
+  await ds.runMigrations({ transaction: 'each' });
+  await ds.transaction((m) => seedDemo(m, DATA_DIR, '330523'));
+  await ds.destroy();
+  return {
+    name, url: dbUrl(name),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts a built app (dist) as a child process and waits until it answers on its health endpoint. */
+export async function startProcess(script: string, env: Record<string, string>, healthUrl?: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (healthUrl) {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try { if ((await fetch(healthUrl)).ok) break; } catch { /* not up yet */ }
+      if (Date.now() > deadline) { child.kill(); throw new Error(`${script} did not become ready`); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return child;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Prints rows as an aligned table. */
+export function table(rows: Record<string, string | number>[]): void {
+  const cols = Object.keys(rows[0] ?? {});
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join('  ');
+  console.log(line(cols));
+  console.log(width.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(cols.map((c) => String(r[c]))));
+}
+
+/** Runs `worker` with `concurrency` loops for `seconds`; returns per-call latencies (ms) and the count. */
+export async function closedLoop(concurrency: number, seconds: number, worker: (i: number) => Promise<void>): Promise<{ latencies: number[]; errors: number; elapsedMs: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  let firstError: unknown;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (performance.now() < end) {
+      const i = next++;
+      const t0 = performance.now();
+      try { await worker(i); latencies.push(performance.now() - t0); } catch (e) { errors++; firstError ??= e; }
+    }
+  }));
+  if (firstError) console.error('first error:', firstError);
+  return { latencies: latencies.sort((a, b) => a - b), errors, elapsedMs: performance.now() - start };
+}
