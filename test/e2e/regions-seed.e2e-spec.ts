@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,7 +137,7 @@ describe('regions seed', () => {
     expect(county.km2).toBeLessThan(1950);
 
     // the stored outline is the published GCJ-02 one shifted back by a few hundred metres
-    const fc = JSON.parse(await (await import('node:fs/promises')).readFile(path.join(DATA_DIR, 'geo/anji-330523-outline.gcj02.geojson'), 'utf8'));
+    const fc = JSON.parse(await readFile(path.join(DATA_DIR, 'geo/anji-330523-outline.gcj02.geojson'), 'utf8'));
     const [shift] = await ds.query(
       `SELECT ST_Distance(ST_Centroid(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326))::geography, ST_Centroid(geom)::geography) AS m
        FROM regions WHERE code = $2`,
@@ -315,13 +315,12 @@ describe('regions seed', () => {
       { code: '330523206201001', synthetic: true },
       { code: '330523206201901', synthetic: false },
     ]);
+    // (the test's real grid was drawn in the village's old synthetic polygon, so it may stick out of the new one)
     const [village] = await ds.query(`
-      SELECT ST_Area(ST_SymDifference(v.geom, ST_Union(g.geom))) / ST_Area(v.geom) AS diff,
+      SELECT ST_Area(ST_SymDifference(g1.geom, ST_Difference(v.geom, g2.geom))) / ST_Area(v.geom) AS diff,
              ST_Area(ST_Intersection(g1.geom, g2.geom)) / ST_Area(v.geom) AS overlap
-      FROM regions v JOIN regions g ON g.parent_code = v.code,
-           regions g1, regions g2
-      WHERE v.code = '330523206201' AND g1.code = '330523206201001' AND g2.code = '330523206201901'
-      GROUP BY v.geom, g1.geom, g2.geom`);
+      FROM regions v, regions g1, regions g2
+      WHERE v.code = '330523206201' AND g1.code = '330523206201001' AND g2.code = '330523206201901'`);
     expect(village.diff).toBeLessThan(1e-9);
     expect(village.overlap).toBeLessThan(1e-9);
   }, 60_000);

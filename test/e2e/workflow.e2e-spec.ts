@@ -79,7 +79,7 @@ describe('closed loop: report → accept → dispatch → sign → feedback → 
     e = await act(H_JG, ev.id, { type: 'feedback', note: '已清运完毕', attachmentIds: [after] });
     expect(e).toMatchObject({ status: 'handled', ownerUnitCode: `${DIPU}-ZH` });
     e = await act(TW, ev.id, { type: 'verify', pass: true, note: '核查通过' });
-    expect(e).toMatchObject({ status: 'closed', level: 'township', version: 7 });
+    expect(e).toMatchObject({ status: 'closed', level: 'township', version: 6 });
     expect(e.closedAt).toBeTruthy();
 
     const detail = await timeline(ev.id);

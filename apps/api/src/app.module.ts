@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
-import { Redis } from 'ioredis';
 import { AppConfig, CoreModule } from '#core';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { EventsController } from './events/events.controller.js';
-import { HealthController, REDIS } from './health/health.controller.js';
+import { HealthController } from './health/health.controller.js';
 import { RegionsController } from './regions/regions.controller.js';
 
 @Module({
@@ -21,11 +20,6 @@ import { RegionsController } from './regions/regions.controller.js';
   controllers: [AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
-    {
-      provide: REDIS,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 }),
-    },
   ],
 })
 export class AppModule {}

@@ -7,6 +7,7 @@ import { UsersRepository } from './auth/users.repository.js';
 import { CategoriesRepository } from './categories/categories.repository.js';
 import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { DbService } from './database/db.service.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
@@ -21,12 +22,13 @@ const providers = [DbService, AuditService, UsersRepository, AuthService, Region
 @Module({
   imports: [
     DatabaseModule,
+    RedisModule,
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ secret: config.JWT_SECRET, signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
     }),
   ],
   providers,
-  exports: [DatabaseModule, ...providers],
+  exports: [DatabaseModule, RedisModule, ...providers],
 })
 export class CoreModule {}

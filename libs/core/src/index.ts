@@ -19,3 +19,4 @@ export * from './attachments/attachments.service.js';
 export * from './core.module.js';
 export * from './seed/demo-seed.js';
 export * from './regions/regions-seed.js';
+export * from './redis/redis.module.js';

@@ -29,14 +29,18 @@ export async function freshDatabase(label: string): Promise<{ name: string; url:
     try {
       const exists = await c.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [TEMPLATE]);
       if (exists.rowCount === 0) {
-        await c.query(`CREATE DATABASE "${TEMPLATE}"`);
-        const ds = await createDataSource({ DATABASE_URL: dbUrl(TEMPLATE), DB_POOL_SIZE: 2 }).initialize();
+        // built under another name and renamed when complete, so a failed build is never taken for a template
+        const building = `${TEMPLATE}_building`;
+        await c.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
+        await c.query(`CREATE DATABASE "${building}"`);
+        const ds = await createDataSource({ DATABASE_URL: dbUrl(building), DB_POOL_SIZE: 2 }).initialize();
         try {
           await ds.runMigrations({ transaction: 'each' });
           await ds.transaction((m) => seedDemo(m, DATA_DIR, '330523'));
         } finally {
           await ds.destroy();
         }
+        await c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`);
       }
     } finally {
       await c.query(`SELECT pg_advisory_unlock(141141)`);

@@ -1,10 +1,8 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Redis } from 'ioredis';
-import { DbService, Problem } from '#core';
+import { DbService, Problem, REDIS } from '#core';
 import { Public } from '../auth/auth.guard.js';
-
-export const REDIS = Symbol('REDIS');
 
 @ApiTags('health')
 @Public()

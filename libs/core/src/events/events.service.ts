@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createReport, OPEN_STATUSES, transition, WorkflowError } from '#domain';
+import { allowedActions, createReport, OPEN_STATUSES, transition, WorkflowError } from '#domain';
 import type { TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
 import type { EventActionRequest, ReportEventRequest } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
@@ -144,21 +144,19 @@ export class EventsService {
       if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
         throw Problem.conflict(`event ${id} is at version ${row.version}, not ${input.expectedVersion}: reload and retry`, 'urn:grid141:problem:stale-version');
       }
-      const action = await this.resolve(sql, actor, row, input);
       const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
+      // State, role and unit come first (the domain's order); references in the payload are checked after.
+      if (!allowedActions(toWorkflowEvent(row), wfActor).includes(input.type)) {
+        this.run(row, { type: input.type }, wfActor, now);
+      }
+      const action = await this.resolve(sql, actor, row, input);
       return this.apply(sql, row, action, wfActor, now);
     });
   }
 
   /** Applies a transition to a loaded row inside a transaction; used by users' actions and by SLA automation. */
   async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<EventView> {
-    let result: TransitionResult;
-    try {
-      result = transition(toWorkflowEvent(row), action, actor, now);
-    } catch (err) {
-      if (err instanceof WorkflowError) throw problemOf(err);
-      throw err;
-    }
+    const result = this.run(row, action, actor, now);
     const effect = stageEffect(result.effects);
     let stage;
     if (effect) {
@@ -171,6 +169,15 @@ export class EventsService {
     if (!ok) throw Problem.conflict(`event ${row.id} was changed by someone else: reload and retry`, 'urn:grid141:problem:stale-version');
     const [fresh] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [row.id]);
     return toEventView(fresh!);
+  }
+
+  private run(row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): TransitionResult {
+    try {
+      return transition(toWorkflowEvent(row), action, actor, now);
+    } catch (err) {
+      if (err instanceof WorkflowError) throw problemOf(err);
+      throw err;
+    }
   }
 
   /** Fills in what the application knows (next level's centre) and checks references against the database. */

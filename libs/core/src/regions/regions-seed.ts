@@ -212,9 +212,9 @@ export interface GenerateSyntheticGeometryResult {
 
 interface ChildPlan {
   code: string;
-  /** Seed pinned in place during relaxation (a township anchor). */
+  /** Starting seed of this child's cell (a township's approximate seat); relaxation moves it. */
   anchor?: [number, number];
-  /** Cluster near the parent's centre (communities 社区: small urban cells). */
+  /** Cluster near the parent's centre (communities 社区: small urban cells, pinned during relaxation). */
   central?: boolean;
 }
 interface ParentPlan {
@@ -272,7 +272,7 @@ export async function generateSyntheticGeometry(
     await rows(
       db,
       `WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON($2), 4326) AS g0),
-            v AS (SELECT ST_Multi(CASE WHEN ST_IsValid(g0) THEN g0 ELSE ST_CollectionExtract(ST_MakeValid(g0), 3) END) AS g FROM g),
+            v AS (SELECT ST_Multi(ST_Force2D(CASE WHEN ST_IsValid(g0) THEN g0 ELSE ST_CollectionExtract(ST_MakeValid(g0), 3) END)) AS g FROM g),
             up AS (
               UPDATE regions SET geom = v.g, synthetic = false, geom_source = $3 FROM v
               WHERE code = $1 AND (regions.geom IS NULL OR NOT ST_Equals(regions.geom, v.g)
@@ -300,7 +300,10 @@ export async function generateSyntheticGeometry(
       {
         code: countyCode,
         anchored: useAnchors,
-        children: townshipTargets.map((t) => ({ code: t.code, anchor: useAnchors ? anchors![t.code] : undefined })),
+        // without anchors, subdistricts (街道, township segment 001–099) cluster in the middle like a county seat
+        children: townshipTargets.map((t) =>
+          useAnchors ? { code: t.code, anchor: anchors![t.code] } : { code: t.code, central: Number(t.code.slice(6, 9)) < 100 },
+        ),
       },
     ])),
   );
@@ -449,6 +452,24 @@ async function partition(db: Queryable, childLevel: RegionLevel, plans: ParentPl
     );
   }
 
+  // anchors outside the free area (a re-bounded county, say) would give empty cells: fall back to generated seeds
+  const anchoredPlans = plans.filter((p) => p.anchored);
+  if (anchoredPlans.length > 0) {
+    const anchorsIn = anchoredPlans.flatMap((p) => p.children.map((c) => ({ parent: p.code, x: c.anchor![0], y: c.anchor![1] })));
+    const outside = await rows<{ parent: string }>(
+      db,
+      `WITH ${areaSql}
+       SELECT DISTINCT t.parent FROM unnest($3::text[], $4::float8[], $5::float8[]) AS t(parent, x, y)
+       JOIN area USING (parent) WHERE NOT ST_Contains(area.g, ST_SetSRID(ST_MakePoint(t.x, t.y), 4326))`,
+      [parentCodes, childLevel, anchorsIn.map((a) => a.parent), anchorsIn.map((a) => a.x), anchorsIn.map((a) => a.y)],
+    );
+    for (const { parent } of outside) {
+      const plan = plans.find((p) => p.code === parent)!;
+      plan.anchored = false;
+      plan.children = plan.children.map(({ code, central }) => ({ code, central }));
+    }
+  }
+
   // single child: it is the whole free area
   const singles = plans.filter((p) => p.children.length === 1);
   const multis = plans.filter((p) => p.children.length > 1);
@@ -462,7 +483,12 @@ async function partition(db: Queryable, childLevel: RegionLevel, plans: ParentPl
       for (const c of p.children) seeds.push({ parent: p.code, x: c.anchor![0], y: c.anchor![1], pinned: false, child: c.code });
       continue;
     }
-    const central = p.children.filter((c) => c.central).length;
+    // a cluster only makes sense beside a rural rest: a parent of communities only is tiled evenly
+    let central = p.children.filter((c) => c.central).length;
+    if (central === p.children.length) {
+      p.children = p.children.map(({ code }) => ({ code }));
+      central = 0;
+    }
     const spread = p.children.length - central;
     // communities get about a third of an even share of the area each, packed in a disc around the centre
     const radius = Math.sqrt(((a.area / p.children.length) * Math.max(central, 1) * 0.35) / Math.PI);
@@ -485,11 +511,18 @@ async function partition(db: Queryable, childLevel: RegionLevel, plans: ParentPl
          FROM req JOIN area USING (parent)),
        zone2 AS (SELECT parent, n, seed, kind,
                         CASE WHEN ST_Area(ST_CollectionExtract(z, 3)) > 0 THEN ST_CollectionExtract(z, 3) ELSE g END AS z FROM zone),
-       pts AS (SELECT parent, kind, (ST_Dump(ST_GeneratePoints(z, n, seed))).* FROM zone2)
-       SELECT parent, kind, ST_X(geom) AS x, ST_Y(geom) AS y FROM pts ORDER BY parent, kind, path`,
+       -- on a MultiPolygon ST_GeneratePoints rounds a count per part, so the total can miss n: ask for enough and
+       -- keep n, picked in a deterministic but unbiased order
+       pts AS (SELECT parent, kind, n, (ST_Dump(ST_GeneratePoints(z, n + ST_NumGeometries(z), seed))).geom FROM zone2),
+       ranked AS (SELECT parent, kind, n, geom, row_number() OVER (PARTITION BY parent, kind ORDER BY md5(ST_AsEWKB(geom)::text)) AS k FROM pts)
+       SELECT parent, kind, ST_X(geom) AS x, ST_Y(geom) AS y FROM ranked WHERE k <= n ORDER BY parent, kind, k`,
       [parentCodes, childLevel, ...(['parent', 'n', 'seed', 'radius', 'cx', 'cy', 'kind'] as const).map((k) => gen.map((g) => g[k]))],
     );
     for (const g of generated) seeds.push({ parent: g.parent, x: g.x, y: g.y, pinned: g.kind === 'central' });
+    for (const g of gen) {
+      const got = generated.filter((p) => p.parent === g.parent && p.kind === g.kind).length;
+      if (got !== g.n) throw new Error(`generated ${got} seed points for ${g.n} ${childLevel} cells in ${g.parent}`);
+    }
   }
 
   // Lloyd relaxation: move every free seed to the centroid of its clipped cell (a point on the cell if the
@@ -722,7 +755,7 @@ export async function importRegionsGeoJson(
   const [result] = await rows<{ updated: number; inserted: number }>(
     db,
     `WITH input AS (
-       SELECT code, name, kind, ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(j), 4326)) AS geom
+       SELECT code, name, kind, ST_Multi(ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(j), 4326))) AS geom
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(code, name, kind, j)),
      upd AS (
        UPDATE regions r SET geom = i.geom, synthetic = false, geom_source = $5,

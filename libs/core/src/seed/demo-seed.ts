@@ -40,18 +40,18 @@ export async function seedReferenceData(db: Queryable, dataDir: string): Promise
   const file = await json<CategoryFile>(path.join(dataDir, 'categories.json'));
   await db.query(
     `INSERT INTO platform_types (code, name, scheme, sort)
-     SELECT x.code, x.name, $2, x.ord FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(code text, name text, ord int)
+     SELECT x.code, x.name, $2, x.ord FROM jsonb_to_recordset($1::jsonb) AS x(code text, name text, ord int)
      ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, scheme = EXCLUDED.scheme`,
-    [JSON.stringify(file.platformTypes), file.scheme]);
+    [JSON.stringify(file.platformTypes.map((p, ord) => ({ ...p, ord }))), file.scheme]);
   await db.query(
     `INSERT INTO categories (code, name, major_code, major_name, platform_type_code, county_department, default_urgency, is_event, sort)
      SELECT x.code, x.name, x."majorCode", x."majorName", x.platform, x."countyDepartment", x."defaultUrgency", x."isEvent", x.ord
-       FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS x(code text, name text, "majorCode" text, "majorName" text, platform text,
+       FROM jsonb_to_recordset($1::jsonb) AS x(code text, name text, "majorCode" text, "majorName" text, platform text,
             "countyDepartment" text, "defaultUrgency" text, "isEvent" boolean, ord int)
      ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, major_code = EXCLUDED.major_code, major_name = EXCLUDED.major_name,
        platform_type_code = EXCLUDED.platform_type_code, county_department = EXCLUDED.county_department,
        default_urgency = EXCLUDED.default_urgency, is_event = EXCLUDED.is_event, sort = EXCLUDED.sort`,
-    [JSON.stringify(file.categories)]);
+    [JSON.stringify(file.categories.map((c, ord) => ({ ...c, ord })))]);
   // Default time limits (DOMAIN.md 3.4 proposal): ordinary events in working minutes (3 working days to handle, 1 to verify),
   // urgent events in natural minutes. A working day is 7.5 h (08:30–12:00, 13:30–17:30) = 450 working minutes.
   await db.query(
