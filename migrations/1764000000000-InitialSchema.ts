@@ -109,6 +109,10 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE UNIQUE INDEX sla_rules_scope_idx ON sla_rules (coalesce(category_code, '*'), urgency)`);
 
+    // Bumped in the same transaction as an admin edit, so every process reloads cached settings.
+    await q.query(`CREATE TABLE settings_versions (name text PRIMARY KEY, version bigint NOT NULL DEFAULT 1)`);
+    await q.query(`INSERT INTO settings_versions (name) VALUES ('calendar'), ('sla_rules')`);
+
     await q.query(`
       CREATE TABLE calendar_days (
         date date PRIMARY KEY,
@@ -160,6 +164,8 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         stage_yellow_at           timestamptz,
         stage_escalate_at         timestamptz,
         stage_paused_at           timestamptz,
+        sla_basis                 text CHECK (sla_basis IN ('working','natural')),
+        sla_next_at               timestamptz,
         version                   int NOT NULL DEFAULT 1,
         created_at                timestamptz NOT NULL DEFAULT now(),
         updated_at                timestamptz NOT NULL DEFAULT now(),
@@ -168,7 +174,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
     await q.query(`CREATE INDEX events_region_idx ON events (region_code text_pattern_ops, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX events_involved_idx ON events USING gin (involved_unit_codes)`);
     await q.query(`CREATE INDEX events_status_idx ON events (status)`);
-    await q.query(`CREATE INDEX events_stage_due_idx ON events (stage_due_at) WHERE stage IS NOT NULL AND stage_paused_at IS NULL`);
+    await q.query(`CREATE INDEX events_sla_next_idx ON events (sla_next_at, id) WHERE sla_next_at IS NOT NULL`);
     await q.query(`CREATE INDEX events_updated_idx ON events (updated_at)`);
     await q.query(`CREATE INDEX events_open_location_idx ON events USING gist (location)
                    WHERE status NOT IN ('closed','rejected','merged')`);
@@ -233,7 +239,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['attachments', 'audit_log', 'outbox', 'event_actions', 'events', 'calendar_days', 'sla_rules',
+    for (const t of ['attachments', 'audit_log', 'outbox', 'event_actions', 'events', 'calendar_days', 'settings_versions', 'sla_rules',
       'categories', 'refresh_tokens', 'users', 'units', 'platform_types', 'regions']) {
       await q.query(`DROP TABLE IF EXISTS ${t}`);
     }

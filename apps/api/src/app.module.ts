@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig, CoreModule } from '#core';
+import { AdminController } from './admin/admin.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -17,7 +18,7 @@ import { RegionsController } from './regions/regions.controller.js';
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
+  controllers: [AdminController, AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -13,10 +13,13 @@ import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
 import { RegionsRepository } from './regions/regions.repository.js';
 import { SlaService } from './sla/sla.service.js';
+import { SlaTimers } from './sla/sla-timers.js';
+import { SlaEngine } from './sla/sla-engine.service.js';
+import { SlaAdminService } from './sla/sla-admin.service.js';
 import { UnitsRepository } from './units/units.repository.js';
 
 const providers = [DbService, AuditService, UsersRepository, AuthService, RegionsRepository, UnitsRepository, CategoriesRepository,
-  EventsRepository, EventsService, SlaService, AttachmentsService];
+  EventsRepository, EventsService, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
 
 /** The feature services shared by the API and the worker. */
 @Module({

@@ -20,3 +20,6 @@ export * from './core.module.js';
 export * from './seed/demo-seed.js';
 export * from './regions/regions-seed.js';
 export * from './redis/redis.module.js';
+export * from './sla/sla-timers.js';
+export * from './sla/sla-engine.service.js';
+export * from './sla/sla-admin.service.js';

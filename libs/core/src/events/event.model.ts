@@ -1,4 +1,4 @@
-import type { ActorRole, EventStatus, Level, Stage, TimelineType, Warning, WorkflowEvent } from '#domain';
+import type { ActorRole, EventStatus, Level, SlaState, Stage, TimelineType, Warning, WorkflowEvent } from '#domain';
 
 export type Urgency = 'normal' | 'urgent';
 export type EventSource = 'grid' | 'hotline12345' | 'zlb' | 'province' | 'open311' | 'staff';
@@ -44,6 +44,11 @@ export interface EventView {
   stageYellowAt: string | null;
   stageEscalateAt: string | null;
   stagePausedAt: string | null;
+  /** Working or natural time for this event's limits (urgent events count natural time). */
+  slaBasis: 'working' | 'natural' | null;
+  slaNextAt: string | null;
+  /** Time left in the current stage, in minutes of slaBasis; negative when overdue (computed on read). */
+  remainingMinutes?: number | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -82,12 +87,13 @@ export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e
   e.urge_count AS "urgeCount", e.supervised, e.rework_count AS "reworkCount", e.return_count AS "returnCount", e.rating,
   e.resolved_on_site AS "resolvedOnSite", e.attachment_ids AS "attachmentIds", e.stage,
   e.stage_started_at AS "stageStartedAt", e.stage_due_at AS "stageDueAt", e.stage_yellow_at AS "stageYellowAt",
-  e.stage_escalate_at AS "stageEscalateAt", e.stage_paused_at AS "stagePausedAt", e.version,
+  e.stage_escalate_at AS "stageEscalateAt", e.stage_paused_at AS "stagePausedAt", e.sla_basis AS "slaBasis",
+  e.sla_next_at AS "slaNextAt", e.version,
   e.created_at AS "createdAt", e.updated_at AS "updatedAt", e.closed_at AS "closedAt", e.region_code AS "regionCode"`;
 
 /** A row as selected with EVENT_COLUMNS (dates still Date objects). */
 export type EventRow = Omit<EventView, 'extensionRequestedUntil' | 'extendedUntil' | 'stageStartedAt' | 'stageDueAt' | 'stageYellowAt'
-  | 'stageEscalateAt' | 'stagePausedAt' | 'createdAt' | 'updatedAt' | 'closedAt'> & {
+  | 'stageEscalateAt' | 'stagePausedAt' | 'slaNextAt' | 'createdAt' | 'updatedAt' | 'closedAt'> & {
   involvedUnitCodes: string[];
   regionCode: string;
   extensionRequestedUntil: Date | null;
@@ -97,6 +103,7 @@ export type EventRow = Omit<EventView, 'extensionRequestedUntil' | 'extendedUnti
   stageYellowAt: Date | null;
   stageEscalateAt: Date | null;
   stagePausedAt: Date | null;
+  slaNextAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date | null;
@@ -115,10 +122,18 @@ export function toEventView(row: EventRow): EventView {
     stageYellowAt: iso(row.stageYellowAt),
     stageEscalateAt: iso(row.stageEscalateAt),
     stagePausedAt: iso(row.stagePausedAt),
+    slaNextAt: iso(row.slaNextAt),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     closedAt: iso(row.closedAt),
   };
+}
+
+/** The SLA policy's view of a stored event (after a transition: its new state and marks). */
+export function toSlaState(state: Pick<WorkflowEvent, 'status' | 'level' | 'warning'>,
+  marks: { stage: Stage | null; yellowAt: Date | null; dueAt: Date | null; escalateAt: Date | null; pausedAt: Date | null }): SlaState {
+  return { status: state.status, level: state.level, warning: state.warning, stage: marks.stage, paused: marks.pausedAt !== null,
+    yellowAt: marks.yellowAt, dueAt: marks.dueAt, escalateAt: marks.escalateAt };
 }
 
 /** The workflow's view of a stored event. */

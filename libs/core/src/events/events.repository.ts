@@ -40,6 +40,7 @@ export interface NewEventRow {
   suggestedUnitCode: string | null;
   attachmentIds: string[];
   stage: StagePlan;
+  slaNextAt: Date | null;
 }
 
 export interface OutboxMessage {
@@ -64,6 +65,12 @@ export interface EventFilters {
 export class EventsRepository {
   constructor(private readonly db: DbService) {}
 
+  /** For the SLA engine (system actor): the row, locked until the transaction ends. */
+  async lockForSystem(sql: Sql, id: string): Promise<EventRow | null> {
+    const rows = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1 FOR UPDATE`, [id]);
+    return rows[0] ?? null;
+  }
+
   async findVisible(actor: Actor, id: string, sql: Sql = this.db): Promise<EventRow | null> {
     const v = visibility(actor, 2);
     const rows = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1 AND ${v.clause}`, [id, ...v.params]);
@@ -84,10 +91,10 @@ export class EventsRepository {
          INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
             village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
             suggested_unit_code, involved_unit_codes, reporter_id, resolved_on_site, attachment_ids, stage, stage_started_at,
-            stage_due_at, stage_yellow_at, stage_escalate_at, version, created_at, updated_at)
+            stage_due_at, stage_yellow_at, stage_escalate_at, sla_basis, sla_next_at, version, created_at, updated_at)
          VALUES ($1, $2 || to_char($28::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'),
             $3, $4, $5, $6, $7, ST_SetSRID(ST_MakePoint($8, $9), 4326), $10, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $28, $24, $31, $32, $25, $28, $28)
+            $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28)
          ON CONFLICT (id) DO NOTHING
          RETURNING id
        ), act AS (
@@ -102,7 +109,7 @@ export class EventsRepository {
         row.gridCode, row.villageCode, row.townshipCode, state.status, state.level, state.warning, state.ownerUnitCode,
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
-        JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt],
+        JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt],
     );
     return rows[0]?.id ?? null;
   }
@@ -112,7 +119,7 @@ export class EventsRepository {
    * its timeline row and its outbox messages. Returns false when the version moved on (a concurrent change).
    */
   async applyTransition(sql: Sql, id: string, fromVersion: number, state: WorkflowEvent,
-    stage: StagePlan | undefined,
+    stage: StagePlan | undefined, slaNextAt: Date | null,
     entry: TimelineEntry, outbox: OutboxMessage[]): Promise<boolean> {
     const updated = await sql.exec(
       `UPDATE events SET status = $3, level = $4, warning = $5, owner_unit_code = $6, centre_unit_code = $7,
@@ -125,14 +132,16 @@ export class EventsRepository {
           stage_due_at = CASE WHEN $24 THEN $27::timestamptz ELSE stage_due_at END,
           stage_yellow_at = CASE WHEN $24 THEN $28::timestamptz ELSE stage_yellow_at END,
           stage_escalate_at = CASE WHEN $24 THEN $29::timestamptz ELSE stage_escalate_at END,
-          stage_paused_at = CASE WHEN $24 THEN $30::timestamptz ELSE stage_paused_at END
+          stage_paused_at = CASE WHEN $24 THEN $30::timestamptz ELSE stage_paused_at END,
+          sla_basis = CASE WHEN $24 THEN $31 ELSE sla_basis END,
+          sla_next_at = $32
         WHERE id = $1 AND version = $2`,
       [id, fromVersion, state.status, state.level, state.warning, state.ownerUnitCode, state.centreUnitCode,
         state.handlerUnitCode, state.supportUnitCodes, state.involvedUnitCodes, state.assigneeId, state.suspendedFromStatus,
         state.extensionRequestedUntil, state.extendedUntil, state.mergedIntoId, state.urgeCount, state.supervised,
         state.reworkCount, state.returnCount, state.rating, state.closedAt, state.version, entry.at,
         stage !== undefined, stage?.stage ?? null, stage?.startedAt ?? null, stage?.dueAt ?? null,
-        stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null],
+        stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null, stage?.basis ?? null, slaNextAt],
     );
     if (updated.rowCount !== 1) return false;
     await sql.query(

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { allowedActions, createReport, OPEN_STATUSES, transition, WorkflowError } from '#domain';
-import type { TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
+import { allowedActions, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
+import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
 import type { EventActionRequest, ReportEventRequest } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
 import type { Actor } from '../auth/actor.js';
@@ -10,12 +10,20 @@ import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { RegionsRepository } from '../regions/regions.repository.js';
 import { SlaService } from '../sla/sla.service.js';
-import type { StageChange } from '../sla/sla.service.js';
+import type { StageChange, StagePlan } from '../sla/sla.service.js';
+import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
-import { EVENT_COLUMNS, toEventView, toWorkflowEvent } from './event.model.js';
+import { EVENT_COLUMNS, toEventView, toSlaState, toWorkflowEvent } from './event.model.js';
 import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
 import { EventsRepository } from './events.repository.js';
 import type { EventFilters, OutboxMessage } from './events.repository.js';
+
+/** A committed-to-be transition: the new row and the SLA wake-up to move. */
+export interface Applied {
+  row: EventRow;
+  previousMark: Date | null;
+  nextMark: Date | null;
+}
 
 export interface EventPage {
   items: EventView[];
@@ -69,6 +77,7 @@ export class EventsService {
     private readonly regions: RegionsRepository,
     private readonly units: UnitsRepository,
     private readonly sla: SlaService,
+    private readonly timers: SlaTimers,
   ) {}
 
   /** Report (上报). Returns the event and whether it was created now (false: a resent report). */
@@ -98,25 +107,33 @@ export class EventsService {
       const result = createReport({ reporterId: actor.id, centreUnitCode: route.centre, resolvedOnSite: input.resolvedOnSite ?? false,
         note: input.description, attachmentIds }, wfActor, now);
       const urgency = input.urgency ?? route.defaultUrgency;
-      const stage = await this.sla.plan(sql, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null,
+      const stage = await this.sla.plan(sql, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
         stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
       stageEffect(result.effects)?.stage ?? null, now, 'start');
-      return this.events.insertReport(sql, {
+      const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
+      const id = await this.events.insertReport(sql, {
         id: input.id, countyCode: place.countyCode, categoryCode: input.categoryCode, description: input.description,
         address: input.address ?? null, urgency, source, lng, lat, gridCode: place.gridCode, villageCode: place.villageCode,
-        townshipCode: place.townshipCode, suggestedUnitCode: route.suggestedUnitCode, attachmentIds, stage,
+        townshipCode: place.townshipCode, suggestedUnitCode: route.suggestedUnitCode, attachmentIds, stage, slaNextAt,
       }, result.event, result.timeline, outboxOf(input.id, place.gridCode, result));
+      return id ? { id, slaNextAt } : null;
     });
+    if (createdId) this.timers.reschedule(createdId.id, null, createdId.slaNextAt);
 
     const row = await this.events.findVisible(actor, input.id);
     if (!row) throw Problem.conflict(`event id ${input.id} is already used by another report`, 'urn:grid141:problem:id-taken');
-    return { created: createdId !== null, event: toEventView(row) };
+    return { created: createdId !== null, event: await this.view(row) };
   }
 
   async get(actor: Actor, id: string): Promise<EventDetailView> {
     const row = await this.events.findVisible(actor, id);
     if (!row) throw Problem.notFound(`event ${id}`);
-    return { ...toEventView(row), timeline: await this.events.timeline(id) };
+    return { ...(await this.view(row)), timeline: await this.events.timeline(id) };
+  }
+
+  /** The API shape, with the time left in the current stage (counted in working or natural time). */
+  private async view(row: EventRow, now = new Date()): Promise<EventView> {
+    return { ...toEventView(row), remainingMinutes: await this.sla.remaining(row, now) };
   }
 
   async list(actor: Actor, filters: Omit<EventFilters, 'cursor'> & { cursor?: string }): Promise<EventPage> {
@@ -133,12 +150,13 @@ export class EventsService {
     const nextCursor = rows.length > filters.limit && last
       ? Buffer.from(`${(filters.updatedSince ? last.updatedAt : last.createdAt).toISOString()}|${last.id}`).toString('base64url')
       : null;
-    return { items: page.map(toEventView), nextCursor };
+    const now = new Date();
+    return { items: await Promise.all(page.map((r) => this.view(r, now))), nextCursor };
   }
 
   /** The one door for every transition (流转). */
   async act(actor: Actor, id: string, input: EventActionRequest, now = new Date()): Promise<EventView> {
-    return this.db.tx(async (sql) => {
+    const applied = await this.db.tx(async (sql) => {
       const row = await this.events.findVisible(actor, id, sql);
       if (!row) throw Problem.notFound(`event ${id}`);
       if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
@@ -152,23 +170,52 @@ export class EventsService {
       const action = await this.resolve(sql, actor, row, input);
       return this.apply(sql, row, action, wfActor, now);
     });
+    this.timers.reschedule(id, applied.previousMark, applied.nextMark);
+    return this.view(applied.row);
+  }
+
+  /**
+   * The SLA engine's door (system actor 系统): applies what the time-limit policy decided for a locked row,
+   * each decision one transition through the same workflow. Returns the rows' marks for rescheduling.
+   */
+  async applySystem(sql: Sql, row: EventRow, decisions: SlaDecision[], now: Date): Promise<Applied | null> {
+    const system: WorkflowActor = { id: null, role: 'system', unitCode: null };
+    let current = row;
+    let last: Applied | null = null;
+    const firstMark = row.slaNextAt;
+    for (const d of decisions) {
+      const action: WorkflowAction = d.kind === 'warn' ? { type: 'warn', warning: d.warning }
+        : d.kind === 'urge' ? { type: 'urge', note: d.note }
+          : { type: 'escalate', reason: d.reason, unitCode: this.nextCentre(current) };
+      const applied: Applied = await this.apply(sql, current, action, system, now);
+      last = { ...applied, previousMark: firstMark };
+      current = applied.row;
+    }
+    return last;
   }
 
   /** Applies a transition to a loaded row inside a transaction; used by users' actions and by SLA automation. */
-  async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<EventView> {
+  async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<Applied> {
     const result = this.run(row, action, actor, now);
     const effect = stageEffect(result.effects);
-    let stage;
-    if (effect) {
+    let stage: StagePlan | undefined;
+    if (effect || action.type === 'suspend') {
       const change: StageChange = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
         : action.type === 'approve_extension' ? 'extend' : 'start';
-      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
+      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect?.stage ?? null, now, change);
     }
-    const ok = await this.events.applyTransition(sql, row.id, row.version, result.event, stage, result.timeline,
+    const marks = stage ?? { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt, escalateAt: row.stageEscalateAt, pausedAt: row.stagePausedAt };
+    const nextMark = nextSlaMark(toSlaState(result.event, marks));
+    const ok = await this.events.applyTransition(sql, row.id, row.version, result.event, stage, nextMark, result.timeline,
       outboxOf(row.id, row.regionCode, result));
     if (!ok) throw Problem.conflict(`event ${row.id} was changed by someone else: reload and retry`, 'urn:grid141:problem:stale-version');
     const [fresh] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [row.id]);
-    return toEventView(fresh!);
+    return { row: fresh!, previousMark: row.slaNextAt, nextMark };
+  }
+
+  private nextCentre(row: EventRow): string | undefined {
+    if (row.level === 'county') return undefined;
+    return row.level === 'village' ? townshipCentreCode(row.townshipCode) : countyCentreCode(row.countyCode);
   }
 
   private run(row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): TransitionResult {
@@ -190,9 +237,7 @@ export class EventsService {
         await this.checkDispatchTarget(sql, row, field, code);
       }
     }
-    if (input.type === 'escalate' && row.level !== 'county') {
-      action.unitCode = row.level === 'village' ? townshipCentreCode(row.townshipCode) : countyCentreCode(row.countyCode);
-    }
+    if (input.type === 'escalate') action.unitCode = this.nextCentre(row);
     if (input.type === 'merge' && input.targetEventId !== undefined) {
       if (input.targetEventId === row.id) throw Problem.invalidField('targetEventId', 'an event cannot be merged into itself');
       const target = await this.events.findVisible(actor, input.targetEventId, sql);

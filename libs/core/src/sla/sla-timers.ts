@@ -1,0 +1,53 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+
+/** Typed queues, one direction: producers here, consumers in apps/worker. */
+export enum QueueName { Sla = 'sla' }
+export enum SlaJob { Check = 'check' }
+export interface SlaJobData { eventId: string; at: number }
+
+/** Deterministic job id: one job per event per mark time, so re-adding is a no-op. */
+export const slaJobId = (eventId: string, at: Date | number) => `${eventId}_${typeof at === 'number' ? at : at.getTime()}`;
+
+/**
+ * Delayed BullMQ jobs that wake the SLA engine at an event's next mark (黄牌, 红牌, 自动上报).
+ * The due times live in PostgreSQL (events.sla_next_at); a job is only a wake-up call, and the sweeper rebuilds
+ * any that Redis lost. Scheduling never fails a user's request: errors are logged and left to the sweeper.
+ */
+@Injectable()
+export class SlaTimers implements OnApplicationShutdown {
+  private readonly logger = new Logger('SlaTimers');
+  readonly queue: Queue<SlaJobData>;
+  readonly redis: Redis;
+
+  constructor(config: AppConfig) {
+    this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+    this.queue = new Queue<SlaJobData>(QueueName.Sla, { connection: this.redis, prefix: config.REDIS_PREFIX,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 5, backoff: { type: 'exponential', delay: 500 } } });
+  }
+
+  /** Moves an event's wake-up from `previous` to `next` (either may be null). Fire and forget. */
+  reschedule(eventId: string, previous: Date | null, next: Date | null): void {
+    if (previous?.getTime() === next?.getTime()) return;
+    void this.apply(eventId, previous, next).catch((err: Error) => this.logger.warn(`timer for ${eventId} not scheduled (sweeper will repair): ${err.message}`));
+  }
+
+  async apply(eventId: string, previous: Date | null, next: Date | null): Promise<void> {
+    if (previous && previous.getTime() !== next?.getTime()) await this.queue.remove(slaJobId(eventId, previous));
+    if (next) await this.add([{ eventId, at: next.getTime() }]);
+  }
+
+  async add(items: SlaJobData[]): Promise<void> {
+    const now = Date.now();
+    await this.queue.addBulk(items.map((d) => ({ name: SlaJob.Check, data: d,
+      opts: { jobId: slaJobId(d.eventId, d.at), delay: Math.max(0, d.at - now) } })));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.queue.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
