@@ -73,7 +73,7 @@ try {
       await c.query(`INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code, village_code,
           township_code, county_code, status, level, owner_unit_code, centre_unit_code, involved_unit_codes, reporter_id)
         VALUES ($1, '330523' || to_char(now(), 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'), '0901', $2, '测试地址',
-          'normal', 'grid', ST_SetSRID(ST_MakePoint($3, $4), 4326), $5, $5, $6, $7, '330523', 'reported', 'township', $8, $8, ARRAY[$8], $9)`,
+          'normal', 'grid', ST_SetSRID(ST_MakePoint($3, $4), 4326), $5, $5, $6, $7, '330523', 'reported', 'township', $8::text, $8::text, ARRAY[$8::text], $9)`,
         [id, `基准 ${i}`, g.lng, g.lat, r.code, r.village, r.township, `${r.township}-ZH`, centreUser]);
       await c.query(`INSERT INTO event_actions (event_id, type, to_status, to_level, actor_id, actor_role, at) VALUES ($1, 'report', 'reported', 'township', $2, 'grid_worker', now())`, [id, centreUser]);
       await c.query(`INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('event.changed', $1, $2)`, [id, JSON.stringify({ eventId: id })]);

@@ -34,7 +34,8 @@ export async function benchDatabase(label: string): Promise<{ name: string; url:
 
 /** Starts a built app (dist) as a child process and waits until it answers on its health endpoint. */
 export async function startProcess(script: string, env: Record<string, string>, healthUrl?: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, script)], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
   if (healthUrl) {
     const deadline = Date.now() + 30_000;
     for (;;) {

@@ -1,8 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import type { Response } from 'supertest';
 import { startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
+
+jest.setTimeout(60_000);
 
 // Login, short access tokens, rotating refresh tokens with reuse detection, lockout and the audit log.
 const PASSWORD = 'Grid141!demo';

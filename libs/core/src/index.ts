@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './config/app-config.js';
 export * from './database/data-source.js';
 export * from './database/db.service.js';

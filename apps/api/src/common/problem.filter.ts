@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
 import { Problem } from '#core';
 
@@ -22,9 +23,14 @@ export class ProblemFilter implements ExceptionFilter {
       status = exception.getStatus();
       const r = exception.getResponse();
       const message = typeof r === 'string' ? r : (r as { message?: unknown }).message;
-      body = { type: 'about:blank', title: exception.name.replace(/Exception$/, ''), status,
+      body = { type: 'about:blank', title: titleOf(status), status,
         detail: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message) };
-      if (status === 413) body.errors = [{ field: 'file', message: 'too large' }];
+      if (status === 413) {
+        // multer's file size limit names the upload; body-parser's limit is about the whole JSON body
+        if (req.is('multipart/form-data')) body.errors = [{ field: 'file', message: 'too large' }];
+        else body.detail = `request body is too large: ${body.detail}`;
+      }
+      if (status === 400 && isJsonSyntaxError(exception.cause)) body.detail = `request body is not valid JSON: ${body.detail}`;
     } else if (isBodyParserError(exception)) {
       status = exception.status;
       body = { type: 'about:blank', title: status === 413 ? 'Content Too Large' : 'Bad Request', status,
@@ -37,6 +43,15 @@ export class ProblemFilter implements ExceptionFilter {
     body.instance = req.originalUrl;
     res.status(status).type('application/problem+json').send(JSON.stringify(body));
   }
+}
+
+/** The RFC 9110 reason phrase (Node still says 'Payload Too Large' for 413). */
+function titleOf(status: number): string {
+  return status === 413 ? 'Content Too Large' : status === 422 ? 'Unprocessable Content' : STATUS_CODES[status] ?? 'Error';
+}
+
+function isJsonSyntaxError(cause: unknown): boolean {
+  return cause instanceof SyntaxError && (cause as { type?: unknown }).type === 'entity.parse.failed';
 }
 
 function isBodyParserError(e: unknown): e is { status: number; message: string; type: string } {

@@ -7,6 +7,13 @@ import { CurrentActor } from '../auth/auth.guard.js';
 import { EventActionDto, ListEventsQuery, ReportEventDto } from './events.dto.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('event') });
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A list cursor is base64url of `<ISO time>|<event id>` (see EventsService.list); anything else is refused before SQL sees it. */
+function isCursor(cursor: string): boolean {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
+  return rest.length === 0 && id !== undefined && UUID.test(id) && at !== undefined && !Number.isNaN(Date.parse(at));
+}
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -25,6 +32,7 @@ export class EventsController {
   @Get()
   list(@CurrentActor() actor: Actor, @Query() q: ListEventsQuery) {
     if (q.bbox && q.bbox.length !== 4) throw Problem.invalidField('bbox', 'bbox is minLng,minLat,maxLng,maxLat', 400);
+    if (q.cursor !== undefined && !isCursor(q.cursor)) throw Problem.invalidField('cursor', 'not a cursor returned by this API', 400);
     return this.events.list(actor, {
       status: q.status, level: q.level, regionCode: q.regionCode, categoryCode: q.categoryCode, warning: q.warning,
       bbox: q.bbox as [number, number, number, number] | undefined, q: q.q,

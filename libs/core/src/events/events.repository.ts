@@ -85,8 +85,8 @@ export class EventsRepository {
    * Inserts a reported event with its first timeline row and its outbox message in one statement
    * (so one round trip, atomic). Returns null when the id already exists: the client resent a report.
    */
-  async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[]): Promise<string | null> {
-    const rows = await sql.query<{ id: string }>(
+  async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[]): Promise<EventRow | null> {
+    const rows = await sql.query<EventRow>(
       `WITH ev AS (
          INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
             village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
@@ -96,7 +96,7 @@ export class EventsRepository {
             $3, $4, $5, $6, $7, ST_SetSRID(ST_MakePoint($8, $9), 4326), $10, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18,
             $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28)
          ON CONFLICT (id) DO NOTHING
-         RETURNING id
+         RETURNING *
        ), act AS (
          INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
          SELECT id, 'report', NULL, $13, NULL, $14, $20, $26, $30, $27, '{}'::jsonb, $22, $28 FROM ev
@@ -104,14 +104,14 @@ export class EventsRepository {
          INSERT INTO outbox (topic, aggregate_id, payload)
          SELECT m->>'topic', ev.id, m->'payload' FROM ev, jsonb_array_elements($29::jsonb) m
        )
-       SELECT id FROM ev`,
+       SELECT ${EVENT_COLUMNS} FROM ev e`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
         row.gridCode, row.villageCode, row.townshipCode, state.status, state.level, state.warning, state.ownerUnitCode,
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
         JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt],
     );
-    return rows[0]?.id ?? null;
+    return rows[0] ?? null;
   }
 
   /**

@@ -10,13 +10,28 @@ import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { RegionsRepository } from '../regions/regions.repository.js';
 import { SlaService } from '../sla/sla.service.js';
-import type { StageChange, StagePlan } from '../sla/sla.service.js';
+import { SETTINGS_VERSIONS_SQL } from '../sla/sla.service.js';
+import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
 import { EVENT_COLUMNS, toEventView, toSlaState, toWorkflowEvent } from './event.model.js';
 import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
 import { EventsRepository } from './events.repository.js';
 import type { EventFilters, OutboxMessage } from './events.repository.js';
+
+interface ReportContext {
+  exists: boolean;
+  grid: string | null;
+  village: string | null;
+  township: string | null;
+  county: string | null;
+  categoryOk: boolean;
+  defaultUrgency: 'normal' | 'urgent' | null;
+  suggestedUnitCode: string | null;
+  centre: string | null;
+  calendarVersion: string;
+  rulesVersion: string;
+}
 
 /** A committed-to-be transition: the new row and the SLA wake-up to move. */
 export interface Applied {
@@ -86,43 +101,55 @@ export class EventsService {
     const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
     const source: EventSource = actor.role === 'grid_worker' ? 'grid' : 'staff';
 
-    const createdId = await this.db.tx(async (sql) => {
-      if (await this.events.exists(input.id, sql)) return null;
-      const place = await this.regions.locate(lng, lat, this.config.COUNTY_CODE, sql);
-      if (!place) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
-      const routing = await sql.query<{ platformTypeCode: string | null; defaultUrgency: 'normal' | 'urgent'; suggestedUnitCode: string | null; centre: string | null }>(
-        `SELECT c.platform_type_code AS "platformTypeCode", c.default_urgency AS "defaultUrgency",
-                (SELECT u.code FROM units u WHERE u.region_code = $2 AND u.type = 'township_platform' AND u.active
-                    AND u.platform_type_code = c.platform_type_code ORDER BY u.code LIMIT 1) AS "suggestedUnitCode",
-                (SELECT u.code FROM units u WHERE u.code = $3 AND u.active) AS centre
-           FROM categories c WHERE c.code = $1 AND c.active AND c.is_event`,
-        [input.categoryCode, place.townshipCode, townshipCentreCode(place.townshipCode)]);
-      const route = routing[0];
-      if (!route) throw Problem.invalidField('categoryCode', `unknown or inactive event category ${input.categoryCode}`);
-      if (!route.centre) throw Problem.invalidField('location', `township ${place.townshipCode} has no command room (${townshipCentreCode(place.townshipCode)})`);
+    // One read (idempotency, point-in-polygon, routing, settings versions), then one atomic statement that writes
+    // the event, its timeline row and its outbox messages: two round trips for a durable report.
+    const [ctx] = await this.db.query<ReportContext>(
+      `WITH g AS (
+         SELECT g.code AS grid, g.parent_code AS village, left(g.code, 9) AS township, left(g.code, 6) AS county
+           FROM regions g
+          WHERE g.level = 'grid' AND g.code LIKE $4 || '%' AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint($2, $3), 4326))
+          ORDER BY g.code LIMIT 1)
+       SELECT EXISTS (SELECT 1 FROM events WHERE id = $1) AS "exists", g.grid, g.village, g.township, g.county,
+              c.code IS NOT NULL AS "categoryOk", c.default_urgency AS "defaultUrgency",
+              (SELECT u.code FROM units u WHERE u.region_code = g.township AND u.type = 'township_platform' AND u.active
+                  AND u.platform_type_code = c.platform_type_code ORDER BY u.code LIMIT 1) AS "suggestedUnitCode",
+              (SELECT u.code FROM units u WHERE u.code = g.township || '-ZH' AND u.active) AS centre,
+              ${SETTINGS_VERSIONS_SQL}
+         FROM (SELECT 1) one
+         LEFT JOIN g ON true
+         LEFT JOIN categories c ON c.code = $5 AND c.active AND c.is_event`,
+      [input.id, lng, lat, this.config.COUNTY_CODE, input.categoryCode]);
+    let row: EventRow | null = null;
+    if (!ctx!.exists) {
+      if (!ctx!.grid) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
+      if (!ctx!.categoryOk) throw Problem.invalidField('categoryCode', `unknown or inactive event category ${input.categoryCode}`);
+      if (!ctx!.centre) throw Problem.invalidField('location', `township ${ctx!.township} has no command room (${townshipCentreCode(ctx!.township!)})`);
       const attachmentIds = input.attachmentIds ?? [];
-      await this.checkAttachments(sql, actor, attachmentIds);
+      await this.checkAttachments(this.db, actor, attachmentIds);
 
       const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
-      const result = createReport({ reporterId: actor.id, centreUnitCode: route.centre, resolvedOnSite: input.resolvedOnSite ?? false,
+      const result = createReport({ reporterId: actor.id, centreUnitCode: ctx!.centre, resolvedOnSite: input.resolvedOnSite ?? false,
         note: input.description, attachmentIds }, wfActor, now);
-      const urgency = input.urgency ?? route.defaultUrgency;
-      const stage = await this.sla.plan(sql, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
+      const urgency = input.urgency ?? ctx!.defaultUrgency!;
+      const settings = await this.sla.settings(this.db, { calendar: ctx!.calendarVersion, rules: ctx!.rulesVersion });
+      const stage = this.sla.planWith(settings, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
         stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
       stageEffect(result.effects)?.stage ?? null, now, 'start');
       const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
-      const id = await this.events.insertReport(sql, {
-        id: input.id, countyCode: place.countyCode, categoryCode: input.categoryCode, description: input.description,
-        address: input.address ?? null, urgency, source, lng, lat, gridCode: place.gridCode, villageCode: place.villageCode,
-        townshipCode: place.townshipCode, suggestedUnitCode: route.suggestedUnitCode, attachmentIds, stage, slaNextAt,
-      }, result.event, result.timeline, outboxOf(input.id, place.gridCode, result));
-      return id ? { id, slaNextAt } : null;
-    });
-    if (createdId) this.timers.reschedule(createdId.id, null, createdId.slaNextAt);
-
-    const row = await this.events.findVisible(actor, input.id);
+      row = await this.events.insertReport(this.db, {
+        id: input.id, countyCode: ctx!.county!, categoryCode: input.categoryCode, description: input.description,
+        address: input.address ?? null, urgency, source, lng, lat, gridCode: ctx!.grid, villageCode: ctx!.village!,
+        townshipCode: ctx!.township!, suggestedUnitCode: ctx!.suggestedUnitCode, attachmentIds, stage, slaNextAt,
+      }, result.event, result.timeline, outboxOf(input.id, ctx!.grid, result));
+      if (row) {
+        this.timers.reschedule(row.id, null, slaNextAt);
+        return { created: true, event: { ...toEventView(row), remainingMinutes: this.sla.remainingWith(settings, row, now) } };
+      }
+    }
+    // a resent report (or a concurrent duplicate that won the race): the existing event, if the caller may see it
+    row = await this.events.findVisible(actor, input.id);
     if (!row) throw Problem.conflict(`event id ${input.id} is already used by another report`, 'urn:grid141:problem:id-taken');
-    return { created: createdId !== null, event: await this.view(row) };
+    return { created: false, event: await this.view(row) };
   }
 
   async get(actor: Actor, id: string): Promise<EventDetailView> {
@@ -133,7 +160,11 @@ export class EventsService {
 
   /** The API shape, with the time left in the current stage (counted in working or natural time). */
   private async view(row: EventRow, now = new Date()): Promise<EventView> {
-    return { ...toEventView(row), remainingMinutes: await this.sla.remaining(row, now) };
+    return this.viewWith(await this.sla.settings(this.db), row, now);
+  }
+
+  private viewWith(settings: SlaSettings, row: EventRow, now: Date): EventView {
+    return { ...toEventView(row), remainingMinutes: this.sla.remainingWith(settings, row, now) };
   }
 
   async list(actor: Actor, filters: Omit<EventFilters, 'cursor'> & { cursor?: string }): Promise<EventPage> {
@@ -151,7 +182,8 @@ export class EventsService {
       ? Buffer.from(`${(filters.updatedSince ? last.updatedAt : last.createdAt).toISOString()}|${last.id}`).toString('base64url')
       : null;
     const now = new Date();
-    return { items: await Promise.all(page.map((r) => this.view(r, now))), nextCursor };
+    const settings = await this.sla.settings(this.db);
+    return { items: page.map((r) => this.viewWith(settings, r, now)), nextCursor };
   }
 
   /** The one door for every transition (流转). */
