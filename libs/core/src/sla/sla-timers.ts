@@ -43,7 +43,8 @@ export class SlaTimers implements OnApplicationShutdown {
   async add(items: SlaJobData[]): Promise<void> {
     const now = Date.now();
     await this.queue.addBulk(items.map((d) => ({ name: SlaJob.Check, data: d,
-      opts: { jobId: slaJobId(d.eventId, d.at), delay: Math.max(0, d.at - now) } })));
+      // timestamp + delay = the mark, however long the call takes to reach Redis
+      opts: { jobId: slaJobId(d.eventId, d.at), timestamp: now, delay: Math.max(0, d.at - now) } })));
   }
 
   async onApplicationShutdown(): Promise<void> {
