@@ -15,7 +15,6 @@ let api: ApiHarness;
 let spareGridWorkers: string[] = [];
 beforeAll(async () => {
   api = await startApi('auth');
-  api.db.on('error', () => undefined); // see bad-input.e2e-spec.ts: close() races the pool's idle clients
   const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE '330523206%' ORDER BY code LIMIT 6`);
   spareGridWorkers = grids.rows.map((r: { code: string }) => `gw.${r.code}`);
 }, 120_000);

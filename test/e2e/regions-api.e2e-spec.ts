@@ -15,7 +15,6 @@ let api: ApiHarness;
 let townships: { code: string; name: string }[] = [];
 beforeAll(async () => {
   api = await startApi('regions_api');
-  api.db.on('error', () => undefined); // see bad-input.e2e-spec.ts: close() races the pool's idle clients
   townships = (await api.db.query(`SELECT code, name FROM regions WHERE parent_code = $1 ORDER BY code`, [COUNTY])).rows;
 }, 120_000);
 afterAll(async () => { await api?.close(); });

@@ -218,6 +218,8 @@ describe('side paths', () => {
     expect(e).toMatchObject({ supervised: true, status: 'accepted' });
     const gw = await (await as(GW)).post(`/events/${ev.id}/actions`, { type: 'supervise' });
     expect(gw.status).toBe(403);
+    const denial = await api.db.query(`SELECT username, outcome FROM audit_log WHERE outcome = 'denied' AND target = $1`, [`/api/v1/events/${ev.id}/actions`]);
+    expect(denial.rows).toEqual([{ username: GW, outcome: 'denied' }]);
     const t = await timeline(ev.id);
     expect(t.timeline.slice(-2).map((x: { type: string; unitCode: string }) => [x.type, x.unitCode])).toEqual([['urge', '330523-ZX'], ['supervise', '330523-ZX']]);
   });

@@ -4,7 +4,6 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { json } from 'express';
 import { AppModule } from './app.module.js';
-import { ProblemFilter } from './common/problem.filter.js';
 import { validationPipe } from './common/validation.js';
 
 /** Builds the API application (used by main.ts, the e2e tests and the benchmarks). */
@@ -13,7 +12,6 @@ export async function createApiApp(options: { logger?: false | ('error' | 'warn'
   app.use(json({ limit: '1mb' }));
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready'] });
   app.useGlobalPipes(validationPipe());
-  app.useGlobalFilters(new ProblemFilter());
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder()

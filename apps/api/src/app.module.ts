@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig, CoreModule } from '#core';
 import { AdminController } from './admin/admin.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { ProblemFilter } from './common/problem.filter.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { RegionsController } from './regions/regions.controller.js';
@@ -21,6 +22,7 @@ import { RegionsController } from './regions/regions.controller.js';
   controllers: [AdminController, AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
+    { provide: APP_FILTER, useClass: ProblemFilter },
   ],
 })
 export class AppModule {}

@@ -1,13 +1,20 @@
-import { Catch, HttpException, Logger } from '@nestjs/common';
+import { Catch, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { ArgumentsHost, ExceptionFilter } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
-import { Problem } from '#core';
+import { AuditService, Problem } from '#core';
+import type { Actor } from '#core';
 
-/** Every error leaves as RFC 9457 application/problem+json; unexpected ones are logged, not leaked. */
+/**
+ * Every error leaves as RFC 9457 application/problem+json; unexpected ones are logged, not leaked; permission
+ * denials (403) are written to the audit log.
+ */
+@Injectable()
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Problem');
+
+  constructor(private readonly audit: AuditService) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
@@ -41,6 +48,12 @@ export class ProblemFilter implements ExceptionFilter {
       body = { type: 'about:blank', title: 'Internal Server Error', status, detail: 'an unexpected error occurred' };
     }
     body.instance = req.originalUrl;
+    if (status === 403) {
+      const actor = (req as Request & { actor?: Actor }).actor;
+      void this.audit.record({ actorId: actor?.id ?? null, username: actor?.username ?? null, action: `${req.method} ${req.route?.path ?? req.path}`,
+        target: req.originalUrl, outcome: 'denied', ip: req.ip ?? null, detail: { detail: body.detail, type: body.type } })
+        .catch((err: Error) => this.logger.warn(`audit of a denial failed: ${err.message}`));
+    }
     res.status(status).type('application/problem+json').send(JSON.stringify(body));
   }
 }

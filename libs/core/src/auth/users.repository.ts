@@ -36,8 +36,10 @@ export class UsersRepository {
   /** Counts a failed login and locks the account when the limit is reached; returns the new state. */
   async recordFailure(id: string, maxFailures: number, lockMinutes: number): Promise<{ failedLogins: number; lockedUntil: Date | null }> {
     const rows = await this.db.query(
-      `UPDATE users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END
+      `UPDATE users SET
+         failed_logins = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1 ELSE failed_logins + 1 END,
+         locked_until = CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN NULL
+                             WHEN failed_logins + 1 >= $2 THEN now() + make_interval(mins => $3) ELSE locked_until END
        WHERE id = $1 RETURNING failed_logins AS "failedLogins", locked_until AS "lockedUntil"`,
       [id, maxFailures, lockMinutes],
     );

@@ -9,12 +9,13 @@ import { countyCentreCode, townshipCentreCode } from '../units/units.repository.
 export const DEMO_PASSWORD = 'Grid141!demo';
 const USER_NAMESPACE = '5f1b7c1e-5d0a-4f57-9a77-141141141141';
 
-/** Township platforms (四平台, 2021 scheme) and stations created in every township. */
+/** Township platforms (四平台, 2021 scheme, plus the Party-and-government module) and stations created in every township. */
 export const TOWNSHIP_PLATFORMS = [
   { suffix: 'ZZ', name: '综治工作平台', platform: 'ZZ' },
   { suffix: 'JG', name: '监管执法平台', platform: 'JG' },
   { suffix: 'YJ', name: '应急管理平台', platform: 'YJ' },
   { suffix: 'GF', name: '公共服务平台', platform: 'GF' },
+  { suffix: 'DZ', name: '党政综合模块', platform: 'DZ' },
 ] as const;
 export const TOWNSHIP_STATIONS = [
   { suffix: 'PCS', name: '派出所' },
