@@ -48,13 +48,17 @@ export class ProblemFilter implements ExceptionFilter {
       body = { type: 'about:blank', title: 'Internal Server Error', status, detail: 'an unexpected error occurred' };
     }
     body.instance = req.originalUrl;
+    const send = () => { res.status(status).type('application/problem+json').send(JSON.stringify(body)); };
     if (status === 403) {
+      // recorded before the answer leaves, so the audit trail is complete when the client sees the denial
       const actor = (req as Request & { actor?: Actor }).actor;
       void this.audit.record({ actorId: actor?.id ?? null, username: actor?.username ?? null, action: `${req.method} ${req.route?.path ?? req.path}`,
         target: req.originalUrl, outcome: 'denied', ip: req.ip ?? null, detail: { detail: body.detail, type: body.type } })
-        .catch((err: Error) => this.logger.warn(`audit of a denial failed: ${err.message}`));
+        .catch((err: Error) => this.logger.warn(`audit of a denial failed: ${err.message}`))
+        .finally(send);
+      return;
     }
-    res.status(status).type('application/problem+json').send(JSON.stringify(body));
+    send();
   }
 }
 
