@@ -17,5 +17,5 @@ trap cleanup EXIT
 out=$(mktemp)
 status=0
 NODE_OPTIONS=--experimental-vm-modules npx jest --runInBand --json --outputFile="$out" "$@" || status=$?
-node -e "const r=require('$out');console.log(r.numPassedTests+' passed, '+r.numFailedTests+' failed');" 2>/dev/null || true
+node -e "const r=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));console.log(r.numPassedTests+' passed, '+r.numFailedTests+' failed');" "$out" || true
 exit $status

@@ -223,7 +223,8 @@ describe('units, categories and the region tree', () => {
     expect(byCode.get(`${DIPU}-ZH`)).toMatchObject({ type: 'township_centre', regionCode: DIPU, name: '递铺街道综合信息指挥室' });
     for (const p of ['ZZ', 'JG', 'YJ', 'GF']) expect(byCode.get(`${DIPU}-${p}`)).toMatchObject({ type: 'township_platform', regionCode: DIPU });
     for (const s of ['PCS', 'SFS', 'SJS', 'ZFZD']) expect(byCode.get(`${DIPU}-${s}`)).toMatchObject({ type: 'township_station', regionCode: DIPU });
-    expect(items.filter((u) => u.type === 'township_platform')).toHaveLength(4);
+    // the four platforms and the Party-and-government module (党政综合)
+    expect(items.filter((u) => u.type === 'township_platform').map((u) => u.code.slice(-2)).sort()).toEqual(['DZ', 'GF', 'JG', 'YJ', 'ZZ']);
     // only units of this township (and its grids)
     for (const u of items) expect(u.regionCode.startsWith(DIPU)).toBe(true);
     expect(items.some((u) => u.code.startsWith(XIAOFENG))).toBe(false);

@@ -1,4 +1,3 @@
-export const DOMAIN_VERSION = 1;
 export * from './coords.js';
 export * from './calendar.js';
 export * from './sla.js';
