@@ -4,7 +4,7 @@
  * baseline measured in the same run: the same rows inserted with plain `pg`, one transaction each.
  *   npm run bench -- ingest            (BENCH_SECONDS, BENCH_CONCURRENCY to change the load)
  */
-import { Agent, request } from 'node:http';
+import { Pool } from 'undici';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import { benchDatabase, closedLoop, percentile, startProcess, table } from './support.js';
@@ -13,29 +13,23 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 24);
 const PORT = 3941;
 
-function post(agent: Agent, path: string, token: string | null, body: unknown): Promise<{ status: number; body: string }> {
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: PORT, path, method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': data.length, ...(token ? { authorization: `Bearer ${token}` } : {}) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(data);
-  });
+// undici: a lean HTTP/1.1 client, so the load generator takes as little of the 2 cores as possible
+async function post(client: Pool, path: string, token: string | null, body: unknown): Promise<{ status: number; body: string }> {
+  const res = await client.request({ path, method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+  return { status: res.statusCode, body: await res.body.text() };
 }
 
 const db = await benchDatabase('ingest');
 const pool = new pg.Pool({ connectionString: db.url, max: 20 });
+pool.on('error', () => undefined); // the database is dropped WITH (FORCE) at the end
 try {
   // points spread over every grid of the county, and a logged-in grid worker for each
   const grids = (await pool.query(`SELECT code, ST_X(p) AS lng, ST_Y(p) AS lat FROM (SELECT code, ST_PointOnSurface(geom) p FROM regions
     WHERE level = 'grid' AND code LIKE '330523%' ORDER BY code) x`)).rows as { code: string; lng: number; lat: number }[];
-  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', DB_POOL_SIZE: '20' },
+  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', DB_POOL_SIZE: '20', API_PROCESSES: process.env.API_PROCESSES ?? '1' },
     `http://127.0.0.1:${PORT}/health/live`);
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const agent = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 });
   let apiRun;
   try {
     const workers = grids.slice(0, 60);
@@ -55,7 +49,7 @@ try {
     await closedLoop(CONCURRENCY, 3, submit); // warm-up
     apiRun = await closedLoop(CONCURRENCY, SECONDS, submit);
   } finally {
-    agent.destroy();
+    await agent.close();
     api.kill('SIGTERM');
   }
 

@@ -32,6 +32,7 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs: num
 
 const db = await benchDatabase('timers');
 const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+pool.on('error', () => undefined);
 const redis = new Redis('redis://127.0.0.1:6379');
 const queue = new Queue(QueueName.Sla, { connection: redis, prefix: PREFIX });
 const pending = async () => { const c = await queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'); return Object.values(c).reduce((a, b) => a + b, 0); };

@@ -168,7 +168,7 @@ describe('SLA clock end to end', () => {
     // the sweeper, the source of truth's guard, does not bring it back
     const { SlaEngine } = await import('#core');
     const w = await startWorker();
-    await w.get(SlaEngine).sweep(0);
+    await w.get(SlaEngine).sweep();
     expect(await redisJob(jobId)).toBeNull();
     expect(await systemRows(ev.id)).toEqual([]);
   });

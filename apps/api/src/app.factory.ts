@@ -14,6 +14,8 @@ export async function createApiApp(options: { logger?: false | ('error' | 'warn'
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');
+  app.set('etag', false); // API responses are not cached by validators; no hashing of every body
+  app.disable('x-powered-by');
   const doc = SwaggerModule.createDocument(app, new DocumentBuilder()
     .setTitle('Grid141 API').setDescription('141 基层治理 — events, regions, units, workflow').setVersion('1').addBearerAuth().build());
   SwaggerModule.setup('docs', app, doc);

@@ -37,6 +37,8 @@ const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$PRoqukA6GQIVkArTZK1ylg$yRGylX
  */
 @Injectable()
 export class AuthService {
+  private readonly verified = new Map<string, { actor: Actor; exp: number }>();
+
   constructor(
     private readonly config: AppConfig,
     private readonly jwt: JwtService,
@@ -86,11 +88,19 @@ export class AuthService {
     return this.issue(user, token.familyId);
   }
 
-  /** Verifies an access token; returns the actor or throws 401. */
+  /**
+   * Verifies an access token; returns the actor or throws 401. A verified token is remembered until it expires
+   * (a bounded map), so a phone resubmitting its queue is not re-verified on every request.
+   */
   async verify(accessToken: string): Promise<Actor> {
+    const hit = this.verified.get(accessToken);
+    if (hit && hit.exp > Date.now()) return hit.actor;
     try {
-      const c = await this.jwt.verifyAsync<AccessClaims>(accessToken);
-      return { id: c.sub, username: c.usr, role: c.role, unitCode: c.unit, jurisdictionCode: c.jur };
+      const c = await this.jwt.verifyAsync<AccessClaims & { exp: number }>(accessToken);
+      const actor: Actor = { id: c.sub, username: c.usr, role: c.role, unitCode: c.unit, jurisdictionCode: c.jur };
+      if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(accessToken, { actor, exp: c.exp * 1000 });
+      return actor;
     } catch {
       throw Problem.unauthorized('access token is missing, invalid or expired');
     }

@@ -18,17 +18,24 @@ export class AppConfig {
   /** The county this deployment serves (6 digits). */
   @IsString() @Matches(/^\d{6}$/) COUNTY_CODE = '330523';
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  /** API processes sharing the port (node:cluster); 0 = one per CPU core. Each is stateless. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(64) API_PROCESSES = 1;
   @Type(() => Number) @IsInt() @Min(1024) UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
   @Type(() => Number) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE = 20;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug']) LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
   /** Period of the SLA sweeper that rebuilds lost timer jobs from PostgreSQL. */
   @Type(() => Number) @IsInt() @Min(100) SLA_SWEEP_MS = 30_000;
+  /** Marks closer than this get a Redis job at once; later ones are armed by the sweeper. Must exceed SLA_SWEEP_MS. */
+  @Type(() => Number) @IsInt() @Min(1000) SLA_HORIZON_MS = 120_000;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const defined = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && k in new AppConfig()));
   const config = plainToInstance(AppConfig, { ...new AppConfig(), ...defined }, { enableImplicitConversion: false });
   const errors = validateSync(config, { whitelist: false });
+  if (errors.length === 0 && config.SLA_HORIZON_MS <= config.SLA_SWEEP_MS) {
+    throw new Error(`Invalid configuration:\n  SLA_HORIZON_MS (${config.SLA_HORIZON_MS}) must be greater than SLA_SWEEP_MS (${config.SLA_SWEEP_MS})`);
+  }
   if (errors.length > 0) {
     const lines = errors.map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);

@@ -4,16 +4,17 @@ import { DataSource } from 'typeorm';
 
 /** A connection inside a transaction (or the pool outside one): plain SQL, plain results. */
 export interface Sql {
-  /** Rows of a statement. */
-  query<T = any>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Rows of a statement; a `name` makes it a prepared statement on each connection (hot paths: parsed and planned once). */
+  query<T = any>(sql: string, params?: unknown[], name?: string): Promise<T[]>;
   /** Rows and row count (for UPDATE … WHERE version = $n). */
   exec<T = any>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
 }
 
 class ClientSql implements Sql {
   constructor(private readonly client: Pool | PoolClient) {}
-  async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return ((await this.client.query(sql, params)) as QueryResult).rows as T[];
+  async query<T>(sql: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    const result = name ? await this.client.query({ name, text: sql, values: params }) : await this.client.query(sql, params);
+    return (result as QueryResult).rows as T[];
   }
   async exec<T>(sql: string, params: unknown[] = []): Promise<{ rows: T[]; rowCount: number }> {
     const r = (await this.client.query(sql, params)) as QueryResult;
@@ -36,8 +37,8 @@ export class DbService implements Sql {
     this.sql = new ClientSql(this.pool);
   }
 
-  query<T = any>(sql: string, params?: unknown[]): Promise<T[]> {
-    return this.sql.query<T>(sql, params);
+  query<T = any>(sql: string, params?: unknown[], name?: string): Promise<T[]> {
+    return this.sql.query<T>(sql, params, name);
   }
 
   exec<T = any>(sql: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }> {

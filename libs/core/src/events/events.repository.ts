@@ -110,6 +110,7 @@ export class EventsRepository {
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
         JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt],
+      'insert_report',
     );
     return rows[0] ?? null;
   }

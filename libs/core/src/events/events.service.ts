@@ -118,7 +118,7 @@ export class EventsService {
          FROM (SELECT 1) one
          LEFT JOIN g ON true
          LEFT JOIN categories c ON c.code = $5 AND c.active AND c.is_event`,
-      [input.id, lng, lat, this.config.COUNTY_CODE, input.categoryCode]);
+      [input.id, lng, lat, this.config.COUNTY_CODE, input.categoryCode], 'report_context');
     let row: EventRow | null = null;
     if (!ctx!.exists) {
       if (!ctx!.grid) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);

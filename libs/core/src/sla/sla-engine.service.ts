@@ -53,21 +53,21 @@ export class SlaEngine {
   }
 
   /**
-   * Repairs the timers from PostgreSQL, the only source of truth: every event whose next mark has passed gets an
-   * immediate job; and when Redis lost its state (flushed or restarted: the `armed` marker is gone) every pending
-   * mark is scheduled again. Job ids are deterministic, so re-adding an existing job changes nothing.
+   * Arms and repairs the timers from PostgreSQL, the only source of truth: every event whose next mark lies within
+   * the horizon (or has passed) gets its job. After Redis lost its state (flushed or restarted: the `armed` marker
+   * is gone) the same pass rebuilds the whole working set. Job ids are deterministic, so re-adding an existing job
+   * changes nothing, and two workers sweeping at once do no harm.
    */
-  async sweep(graceMs = 1000): Promise<SweepResult> {
+  async sweep(): Promise<SweepResult> {
     const full = (await this.timers.redis.exists(this.armedKey)) === 0;
     let overdue = 0;
     let rebuilt = 0;
     let after: { at: Date; id: string } | null = null;
-    const horizon = full ? null : new Date(Date.now() - graceMs);
+    const horizon = new Date(Date.now() + this.timers.horizonMs);
     for (;;) {
-      const params: unknown[] = [];
-      let where = 'sla_next_at IS NOT NULL';
-      if (horizon) { params.push(horizon); where += ` AND sla_next_at <= $${params.length}`; }
-      if (after) { params.push(after.at, after.id); where += ` AND (sla_next_at, id) > ($${params.length - 1}, $${params.length})`; }
+      const params: unknown[] = [horizon];
+      let where = 'sla_next_at <= $1';
+      if (after) { params.push(after.at, after.id); where += ` AND (sla_next_at, id) > ($2, $3)`; }
       const rows = await this.db.query<{ id: string; at: Date }>(
         `SELECT id, sla_next_at AS at FROM events WHERE ${where} ORDER BY sla_next_at, id LIMIT ${SWEEP_BATCH}`, params);
       if (rows.length === 0) break;
@@ -80,7 +80,7 @@ export class SlaEngine {
       if (rows.length < SWEEP_BATCH) break;
     }
     if (full) await this.timers.redis.set(this.armedKey, new Date().toISOString());
-    if (full || overdue > 0) this.logger.log(`sweep: ${full ? `full rebuild of ${rebuilt} timers` : `${overdue} overdue timers re-armed`}`);
+    if (full) this.logger.log(`sweep: Redis had no SLA state; rebuilt ${rebuilt} timers within the horizon`);
     return { overdue, rebuilt, full };
   }
 }

@@ -14,16 +14,20 @@ export const slaJobId = (eventId: string, at: Date | number) => `${eventId}_${ty
 
 /**
  * Delayed BullMQ jobs that wake the SLA engine at an event's next mark (黄牌, 红牌, 自动上报).
- * The due times live in PostgreSQL (events.sla_next_at); a job is only a wake-up call, and the sweeper rebuilds
- * any that Redis lost. Scheduling never fails a user's request: errors are logged and left to the sweeper.
+ * The due times live in PostgreSQL (events.sla_next_at); a job is only a wake-up call. Redis holds the working set:
+ * marks within the horizon (SLA_HORIZON_MS) get their job at once; later marks are armed by the sweeper as they
+ * come within the horizon, and the sweeper rebuilds any job Redis lost. Scheduling never fails a user's request:
+ * errors are logged and left to the sweeper.
  */
 @Injectable()
 export class SlaTimers implements OnApplicationShutdown {
   private readonly logger = new Logger('SlaTimers');
   readonly queue: Queue<SlaJobData>;
   readonly redis: Redis;
+  readonly horizonMs: number;
 
   constructor(config: AppConfig) {
+    this.horizonMs = config.SLA_HORIZON_MS;
     this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
     this.queue = new Queue<SlaJobData>(QueueName.Sla, { connection: this.redis, prefix: config.REDIS_PREFIX,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 5, backoff: { type: 'exponential', delay: 500 } } });
@@ -36,8 +40,12 @@ export class SlaTimers implements OnApplicationShutdown {
   }
 
   async apply(eventId: string, previous: Date | null, next: Date | null): Promise<void> {
-    if (previous && previous.getTime() !== next?.getTime()) await this.queue.remove(slaJobId(eventId, previous));
-    if (next) await this.add([{ eventId, at: next.getTime() }]);
+    // a job exists only for a mark that was within the horizon (with a sweep's margin); others cost no Redis call
+    const armedBefore = Date.now() + this.horizonMs * 2;
+    if (previous && previous.getTime() !== next?.getTime() && previous.getTime() <= armedBefore) {
+      await this.queue.remove(slaJobId(eventId, previous));
+    }
+    if (next && next.getTime() <= Date.now() + this.horizonMs) await this.add([{ eventId, at: next.getTime() }]);
   }
 
   async add(items: SlaJobData[]): Promise<void> {
