@@ -111,7 +111,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
 
     // Bumped in the same transaction as an admin edit, so every process reloads cached settings.
     await q.query(`CREATE TABLE settings_versions (name text PRIMARY KEY, version bigint NOT NULL DEFAULT 1)`);
-    await q.query(`INSERT INTO settings_versions (name) VALUES ('calendar'), ('sla_rules')`);
+    await q.query(`INSERT INTO settings_versions (name) VALUES ('calendar'), ('sla_rules'), ('reference')`);
 
     await q.query(`
       CREATE TABLE calendar_days (

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDataSource, importRegionsGeoJson, loadConfig, seedDemo } from '#core';
+import { bumpReferenceVersion, createDataSource, importRegionsGeoJson, loadConfig, seedDemo } from '#core';
 
 /**
  * Admin commands:
@@ -38,8 +38,12 @@ async function main(argv: string[]): Promise<number> {
         if (!file) { console.error('usage: regions-import <file.geojson> [--crs gcj02|wgs84] [--code-property code] [--name-property name]'); return 2; }
         const crs = (flag(args, 'crs') ?? 'wgs84') as 'wgs84' | 'gcj02';
         if (crs !== 'wgs84' && crs !== 'gcj02') { console.error('--crs must be wgs84 or gcj02'); return 2; }
-        const result = await ds.transaction((m) => importRegionsGeoJson(m, path.resolve(file), {
-          crs, codeProperty: flag(args, 'code-property'), nameProperty: flag(args, 'name-property') }));
+        const result = await ds.transaction(async (m) => {
+          const r = await importRegionsGeoJson(m, path.resolve(file), {
+            crs, codeProperty: flag(args, 'code-property'), nameProperty: flag(args, 'name-property') });
+          await bumpReferenceVersion(m);
+          return r;
+        });
         console.log(JSON.stringify(result, null, 2));
         return result.rejected.length > 0 ? 1 : 0;
       }

@@ -24,3 +24,4 @@ export * from './redis/redis.module.js';
 export * from './sla/sla-timers.js';
 export * from './sla/sla-engine.service.js';
 export * from './sla/sla-admin.service.js';
+export * from './events/routing.cache.js';

@@ -723,7 +723,6 @@ const randomActionArb: fc.Arbitrary<WorkflowAction> = fc
 
 /** A payload that passes validation for `type` on `event`; `pick` varies the choice. */
 function validAction(type: ActionType, event: WorkflowEvent, pick: number): WorkflowAction {
-  const lead = pick % 2 === 0 ? 'H1' : 'H2';
   switch (type) {
     case 'reject':
     case 'return':
@@ -731,8 +730,13 @@ function validAction(type: ActionType, event: WorkflowEvent, pick: number): Work
       return { type, reason: 'reason' };
     case 'merge':
       return { type, targetEventId: 'e-master' };
-    case 'dispatch':
-      return { type, unitCode: lead, supportUnitCodes: pick % 3 === 0 ? [lead === 'H1' ? 'H2' : 'H1'] : [] };
+    case 'dispatch': {
+      // a valid target is never the centre itself (a random escalation may have made H1 or H2 the centre)
+      const units = ['H1', 'H2', 'H3'].filter((u) => u !== event.centreUnitCode);
+      const target = units[pick % units.length]!;
+      const support = units.find((u) => u !== target)!;
+      return { type, unitCode: target, supportUnitCodes: pick % 3 === 0 ? [support] : [] };
+    }
     case 'feedback':
       return { type, note: 'done' };
     case 'verify':

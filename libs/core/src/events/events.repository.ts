@@ -82,19 +82,29 @@ export class EventsRepository {
   }
 
   /**
-   * Inserts a reported event with its first timeline row and its outbox message in one statement
-   * (so one round trip, atomic). Returns null when the id already exists: the client resent a report.
+   * Inserts a reported event with its first timeline row and its outbox messages in one statement (one round
+   * trip, atomic), guarded: it writes only if the point lies in the given grid (PostGIS), the attachments are the
+   * reporter's, and the settings it was planned with are still current. Returns the row, or why nothing was written.
    */
-  async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[]): Promise<EventRow | null> {
-    const rows = await sql.query<EventRow>(
-      `WITH ev AS (
+  async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[],
+    versions: { calendar: string; rules: string; reference: string }): Promise<{ row: EventRow | null; guardOk: boolean }> {
+    const rows = await sql.query<EventRow & { guardOk: boolean }>(
+      `WITH guard AS (
+         SELECT (SELECT version::text FROM settings_versions WHERE name = 'calendar') = $35
+            AND (SELECT version::text FROM settings_versions WHERE name = 'sla_rules') = $36
+            AND (SELECT version::text FROM settings_versions WHERE name = 'reference') = $37
+            AND EXISTS (SELECT 1 FROM regions g WHERE g.code = $10 AND g.level = 'grid'
+                         AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint($8, $9), 4326)))
+            AND (SELECT count(*) FROM attachments a WHERE a.id = ANY($22::uuid[]) AND a.uploader_id = $20) = cardinality($22::uuid[]) AS ok
+       ), ev AS (
          INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
             village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
             suggested_unit_code, involved_unit_codes, reporter_id, resolved_on_site, attachment_ids, stage, stage_started_at,
             stage_due_at, stage_yellow_at, stage_escalate_at, sla_basis, sla_next_at, version, created_at, updated_at)
-         VALUES ($1, $2 || to_char($28::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'),
+         SELECT $1, $2 || to_char($28::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'),
             $3, $4, $5, $6, $7, ST_SetSRID(ST_MakePoint($8, $9), 4326), $10, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28)
+            $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28
+           FROM guard WHERE guard.ok
          ON CONFLICT (id) DO NOTHING
          RETURNING *
        ), act AS (
@@ -104,15 +114,17 @@ export class EventsRepository {
          INSERT INTO outbox (topic, aggregate_id, payload)
          SELECT m->>'topic', ev.id, m->'payload' FROM ev, jsonb_array_elements($29::jsonb) m
        )
-       SELECT ${EVENT_COLUMNS} FROM ev e`,
+       SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
         row.gridCode, row.villageCode, row.townshipCode, state.status, state.level, state.warning, state.ownerUnitCode,
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
-        JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt],
+        JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt,
+        versions.calendar, versions.rules, versions.reference],
       'insert_report',
     );
-    return rows[0] ?? null;
+    const r = rows[0]!;
+    return { row: r.id ? r : null, guardOk: r.guardOk };
   }
 
   /**

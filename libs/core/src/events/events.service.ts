@@ -17,7 +17,17 @@ import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/
 import { EVENT_COLUMNS, toEventView, toSlaState, toWorkflowEvent } from './event.model.js';
 import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
 import { EventsRepository } from './events.repository.js';
+import { RoutingCache } from './routing.cache.js';
 import type { EventFilters, OutboxMessage } from './events.repository.js';
+
+interface PreparedReport {
+  actor: Actor;
+  input: ReportEventRequest;
+  lng: number;
+  lat: number;
+  now: Date;
+  source: EventSource;
+}
 
 interface ReportContext {
   exists: boolean;
@@ -31,6 +41,7 @@ interface ReportContext {
   centre: string | null;
   calendarVersion: string;
   rulesVersion: string;
+  referenceVersion: string;
 }
 
 /** A committed-to-be transition: the new row and the SLA wake-up to move. */
@@ -93,16 +104,20 @@ export class EventsService {
     private readonly units: UnitsRepository,
     private readonly sla: SlaService,
     private readonly timers: SlaTimers,
+    private readonly routing: RoutingCache,
   ) {}
 
   /** Report (上报). Returns the event and whether it was created now (false: a resent report). */
-  async report(actor: Actor, input: ReportEventRequest, now = new Date()): Promise<{ created: boolean; event: EventView }> {
+  async report(actor: Actor, input: ReportEventRequest, now = new Date(), attempt = 1): Promise<{ created: boolean; event: EventView }> {
     if (!REPORTER_ROLES.has(actor.role)) throw Problem.forbidden(`role ${actor.role} cannot report events`);
     const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
-    const source: EventSource = actor.role === 'grid_worker' ? 'grid' : 'staff';
+    const report: PreparedReport = { actor, input, lng, lat, now, source: actor.role === 'grid_worker' ? 'grid' : 'staff' };
 
-    // One read (idempotency, point-in-polygon, routing, settings versions), then one atomic statement that writes
-    // the event, its timeline row and its outbox messages: two round trips for a durable report.
+    // Fast path: routing from the in-memory snapshot, one guarded statement (the database confirms grid and versions).
+    const fast = await this.reportFromSnapshot(report);
+    if (fast !== 'fallback') return fast;
+
+    // Ordinary path: read the routing from PostgreSQL (and explain what is wrong, if anything), then insert.
     const [ctx] = await this.db.query<ReportContext>(
       `WITH g AS (
          SELECT g.code AS grid, g.parent_code AS village, left(g.code, 9) AS township, left(g.code, 6) AS county
@@ -119,36 +134,77 @@ export class EventsService {
          LEFT JOIN g ON true
          LEFT JOIN categories c ON c.code = $5 AND c.active AND c.is_event`,
       [input.id, lng, lat, this.config.COUNTY_CODE, input.categoryCode], 'report_context');
-    let row: EventRow | null = null;
     if (!ctx!.exists) {
       if (!ctx!.grid) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
       if (!ctx!.categoryOk) throw Problem.invalidField('categoryCode', `unknown or inactive event category ${input.categoryCode}`);
       if (!ctx!.centre) throw Problem.invalidField('location', `township ${ctx!.township} has no command room (${townshipCentreCode(ctx!.township!)})`);
-      const attachmentIds = input.attachmentIds ?? [];
-      await this.checkAttachments(this.db, actor, attachmentIds);
-
-      const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
-      const result = createReport({ reporterId: actor.id, centreUnitCode: ctx!.centre, resolvedOnSite: input.resolvedOnSite ?? false,
-        note: input.description, attachmentIds }, wfActor, now);
-      const urgency = input.urgency ?? ctx!.defaultUrgency!;
+      await this.checkAttachments(this.db, actor, input.attachmentIds ?? []);
       const settings = await this.sla.settings(this.db, { calendar: ctx!.calendarVersion, rules: ctx!.rulesVersion });
-      const stage = this.sla.planWith(settings, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
-        stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
-      stageEffect(result.effects)?.stage ?? null, now, 'start');
-      const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
-      row = await this.events.insertReport(this.db, {
-        id: input.id, countyCode: ctx!.county!, categoryCode: input.categoryCode, description: input.description,
-        address: input.address ?? null, urgency, source, lng, lat, gridCode: ctx!.grid, villageCode: ctx!.village!,
-        townshipCode: ctx!.township!, suggestedUnitCode: ctx!.suggestedUnitCode, attachmentIds, stage, slaNextAt,
-      }, result.event, result.timeline, outboxOf(input.id, ctx!.grid, result));
-      if (row) {
-        this.timers.reschedule(row.id, null, slaNextAt);
-        return { created: true, event: { ...toEventView(row), remainingMinutes: this.sla.remainingWith(settings, row, now) } };
+      const inserted = await this.insertReport(report, {
+        grid: ctx!.grid, centre: ctx!.centre, suggestedUnitCode: ctx!.suggestedUnitCode, defaultUrgency: ctx!.defaultUrgency!,
+      }, settings, { calendar: ctx!.calendarVersion, rules: ctx!.rulesVersion, reference: ctx!.referenceVersion });
+      // settings changed between the read and the write: plan again with the new ones
+      if (inserted === 'stale') {
+        if (attempt >= 3) throw new Problem(503, 'Service Unavailable', 'settings keep changing; retry the report');
+        return this.report(actor, input, now, attempt + 1);
       }
+      if (inserted) return inserted;
     }
-    // a resent report (or a concurrent duplicate that won the race): the existing event, if the caller may see it
-    row = await this.events.findVisible(actor, input.id);
-    if (!row) throw Problem.conflict(`event id ${input.id} is already used by another report`, 'urn:grid141:problem:id-taken');
+    return this.existingReport(actor, input.id);
+  }
+
+  /** The fast path; 'fallback' whenever the snapshot cannot answer or turns out stale. */
+  private async reportFromSnapshot(report: PreparedReport): Promise<{ created: boolean; event: EventView } | 'fallback'> {
+    const versions = this.sla.cachedVersions();
+    const settings = this.sla.cachedSettings();
+    if (!versions || !settings) return 'fallback';
+    const snap = await this.routing.get();
+    const grid = snap.grids.find(report.lng, report.lat);
+    const category = snap.categories.get(report.input.categoryCode);
+    if (!grid || !category) return 'fallback';
+    const township = grid.slice(0, 9);
+    const centre = townshipCentreCode(township);
+    if (!snap.centres.has(centre)) return 'fallback';
+    const outcome = await this.insertReport(report, {
+      grid, centre, suggestedUnitCode: category.platform ? snap.platformUnits.get(`${township}|${category.platform}`) ?? null : null,
+      defaultUrgency: category.defaultUrgency,
+    }, settings, { ...versions, reference: snap.version });
+    if (outcome === 'stale') {
+      this.routing.invalidate();
+      return 'fallback';
+    }
+    return outcome ?? this.existingReport(report.actor, report.input.id);
+  }
+
+  /** Builds the new event with the domain, plans its first stage and writes it; null when the id already exists. */
+  private async insertReport(report: PreparedReport, route: { grid: string; centre: string; suggestedUnitCode: string | null; defaultUrgency: 'normal' | 'urgent' },
+    settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'stale'> {
+    const { actor, input, now } = report;
+    const attachmentIds = input.attachmentIds ?? [];
+    const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
+    const result = createReport({ reporterId: actor.id, centreUnitCode: route.centre, resolvedOnSite: input.resolvedOnSite ?? false,
+      note: input.description, attachmentIds }, wfActor, now);
+    const urgency = input.urgency ?? route.defaultUrgency;
+    const stage = this.sla.planWith(settings, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
+      stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
+    stageEffect(result.effects)?.stage ?? null, now, 'start');
+    const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
+    const { row, guardOk } = await this.events.insertReport(this.db, {
+      id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
+      address: input.address ?? null, urgency, source: report.source, lng: report.lng, lat: report.lat, gridCode: route.grid,
+      villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
+      stage, slaNextAt,
+    }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
+    if (!guardOk) return 'stale';
+    if (!row) return null;
+    this.timers.reschedule(row.id, null, slaNextAt);
+    return { created: true, event: this.viewWith(settings, row, now) };
+  }
+
+  /** A resent report (or a concurrent duplicate that won the race): the existing event, if the caller may see it. */
+  private async existingReport(actor: Actor, id: string): Promise<{ created: boolean; event: EventView }> {
+    const row = await this.events.findVisible(actor, id);
+    if (!row) throw Problem.conflict(`event id ${id} is already used by another report`, 'urn:grid141:problem:id-taken');
     return { created: false, event: await this.view(row) };
   }
 

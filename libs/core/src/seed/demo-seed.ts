@@ -113,6 +113,11 @@ export async function seedUnits(db: Queryable, dataDir: string, countyCode: stri
     [JSON.stringify(units)]);
 }
 
+/** Tells every process that regions, units or categories changed (their in-memory routing snapshots reload). */
+export async function bumpReferenceVersion(db: Queryable): Promise<void> {
+  await db.query(`UPDATE settings_versions SET version = version + 1 WHERE name = 'reference'`);
+}
+
 /** Deterministic demo user id, so re-seeding keeps ids stable. */
 export const demoUserId = (username: string) => uuidv5(username, USER_NAMESPACE);
 
@@ -152,5 +157,6 @@ export async function seedDemo(db: Queryable, dataDir: string, countyCode = '330
   await seedReferenceData(db, dataDir);
   await seedUnits(db, dataDir, countyCode);
   const users = await seedDemoUsers(db, countyCode, passwordHash);
+  await bumpReferenceVersion(db);
   return { users };
 }

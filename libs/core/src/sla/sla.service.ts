@@ -57,7 +57,8 @@ export interface SettingsVersions {
 
 /** SQL expression giving both settings versions as columns "calendarVersion" and "rulesVersion". */
 export const SETTINGS_VERSIONS_SQL = `(SELECT version::text FROM settings_versions WHERE name = 'calendar') AS "calendarVersion",
-  (SELECT version::text FROM settings_versions WHERE name = 'sla_rules') AS "rulesVersion"`;
+  (SELECT version::text FROM settings_versions WHERE name = 'sla_rules') AS "rulesVersion",
+  (SELECT version::text FROM settings_versions WHERE name = 'reference') AS "referenceVersion"`;
 
 /**
  * Plans stage deadlines from the SLA rules (per category and urgency, falling back to the county default) and
@@ -69,6 +70,16 @@ export const SETTINGS_VERSIONS_SQL = `(SELECT version::text FROM settings_versio
 export class SlaService {
   private calendarCache: { version: string; calendar: WorkCalendar } | null = null;
   private rulesCache: { version: string; rules: RuleRow[] } | null = null;
+
+  /** The versions the cached settings were read at (null before the first read). */
+  cachedVersions(): SettingsVersions | null {
+    return this.calendarCache && this.rulesCache ? { calendar: this.calendarCache.version, rules: this.rulesCache.version } : null;
+  }
+
+  /** The cached settings as they are (for a path that has the database confirm the versions in its own statement). */
+  cachedSettings(): SlaSettings | null {
+    return this.calendarCache && this.rulesCache ? { calendar: this.calendarCache.calendar, rules: this.rulesCache.rules } : null;
+  }
 
   async settings(sql: Sql, known?: SettingsVersions): Promise<SlaSettings> {
     let versions = known;
