@@ -53,23 +53,28 @@ export class SlaEngine {
   }
 
   /**
-   * Arms and repairs the timers from PostgreSQL, the only source of truth: every event whose next mark lies within
-   * the horizon (or has passed) gets its job. After Redis lost its state (flushed or restarted: the `armed` marker
-   * is gone) the same pass rebuilds the whole working set. Job ids are deterministic, so re-adding an existing job
-   * changes nothing, and two workers sweeping at once do no harm.
+   * Arms and repairs the timers from PostgreSQL, the only source of truth. Redis keeps `armed` = the instant up to
+   * which every mark has been given its job. Each pass arms the marks that came within the horizon since then, and
+   * re-arms any mark already overdue by more than a grace (its job was lost, or never made it to Redis). When Redis
+   * lost its state (flushed or restarted: `armed` is gone) the pass rebuilds the whole working set. Job ids are
+   * deterministic, so re-adding an existing job changes nothing, and two workers sweeping at once do no harm.
    */
-  async sweep(): Promise<SweepResult> {
-    const full = (await this.timers.redis.exists(this.armedKey)) === 0;
+  async sweep(graceMs = 2000): Promise<SweepResult> {
+    const armed = await this.timers.redis.get(this.armedKey);
+    const from = armed ? new Date(Number(armed)) : null;
+    const full = from === null || Number.isNaN(from.getTime());
+    const to = new Date(Date.now() + this.timers.horizonMs);
+    const lost = new Date(Date.now() - graceMs);
     let overdue = 0;
     let rebuilt = 0;
     let after: { at: Date; id: string } | null = null;
-    const horizon = new Date(Date.now() + this.timers.horizonMs);
     for (;;) {
-      const params: unknown[] = [horizon];
-      let where = 'sla_next_at <= $1';
-      if (after) { params.push(after.at, after.id); where += ` AND (sla_next_at, id) > ($2, $3)`; }
+      const params: unknown[] = [to];
+      let where = full ? 'sla_next_at <= $1' : `(sla_next_at <= $2 OR (sla_next_at > $3 AND sla_next_at <= $1))`;
+      if (!full) params.push(lost, from);
+      if (after) { params.push(after.at, after.id); where += ` AND (sla_next_at, id) > ($${params.length - 1}, $${params.length})`; }
       const rows = await this.db.query<{ id: string; at: Date }>(
-        `SELECT id, sla_next_at AS at FROM events WHERE ${where} ORDER BY sla_next_at, id LIMIT ${SWEEP_BATCH}`, params);
+        `SELECT id, sla_next_at AS at FROM events WHERE sla_next_at IS NOT NULL AND ${where} ORDER BY sla_next_at, id LIMIT ${SWEEP_BATCH}`, params);
       if (rows.length === 0) break;
       const now = Date.now();
       overdue += rows.filter((r) => r.at.getTime() <= now).length;
@@ -79,7 +84,9 @@ export class SlaEngine {
       after = { at: last.at, id: last.id };
       if (rows.length < SWEEP_BATCH) break;
     }
-    if (full) await this.timers.redis.set(this.armedKey, new Date().toISOString());
+    // only ever moves forward (two workers may race; the later horizon wins)
+    await this.timers.redis.eval(`local v = tonumber(redis.call('GET', KEYS[1]) or '0')
+      if tonumber(ARGV[1]) > v then redis.call('SET', KEYS[1], ARGV[1]) end return 1`, 1, this.armedKey, String(to.getTime()));
     if (full) this.logger.log(`sweep: Redis had no SLA state; rebuilt ${rebuilt} timers within the horizon`);
     return { overdue, rebuilt, full };
   }
