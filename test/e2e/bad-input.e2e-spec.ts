@@ -17,22 +17,10 @@ const JG = `${DIPU}-JG`;
 let api: ApiHarness;
 beforeAll(async () => {
   api = await startApi('bad_input');
-  // close() drops the database WITH (FORCE) right after ending this pool; an idle client still closing then
-  // gets 57P01 and, with no listener, the pool would throw it as an unhandled error into some test
 }, 120_000);
 afterAll(async () => { await api?.close(); });
 
-async function as(username: string) {
-  const token = await api.token(username);
-  const auth = { Authorization: `Bearer ${token}` };
-  return {
-    post: (url: string, body: unknown) => api.http().post(`/api/v1${url}`).set(auth).send(body as object),
-    raw: (url: string, body: string) => api.http().post(`/api/v1${url}`).set(auth).set('Content-Type', 'application/json').send(body),
-    get: (url: string) => api.http().get(`/api/v1${url}`).set(auth),
-    upload: (buf: Buffer, name: string, contentType?: string) =>
-      api.http().post('/api/v1/attachments').set(auth).attach('file', buf, contentType ? { filename: name, contentType } : name),
-  };
-}
+const as = (username: string) => api.as(username);
 
 /** A 4xx problem+json with a title and detail; when `field` is given, errors[] names it. */
 function expectProblem(res: Response, status: number, field?: string) {

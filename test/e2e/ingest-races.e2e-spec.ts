@@ -17,19 +17,10 @@ const JG = `${DIPU}-JG`;
 let api: ApiHarness;
 beforeAll(async () => {
   api = await startApi('ingest_races');
-  // close() drops the database WITH (FORCE) right after ending this pool; an idle client still closing then
-  // gets 57P01 and, with no listener, the pool would throw it as an unhandled error into some test
 }, 120_000);
 afterAll(async () => { await api?.close(); });
 
-async function as(username: string) {
-  const token = await api.token(username);
-  const auth = { Authorization: `Bearer ${token}` };
-  return {
-    post: (url: string, body: unknown) => api.http().post(`/api/v1${url}`).set(auth).send(body as object),
-    get: (url: string) => api.http().get(`/api/v1${url}`).set(auth),
-  };
-}
+const as = (username: string) => api.as(username);
 
 async function reportBody(extra: Record<string, unknown> = {}, grid = GRID) {
   const at = await pointIn(api.db, grid);

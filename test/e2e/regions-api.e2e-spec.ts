@@ -19,14 +19,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => { await api?.close(); });
 
-async function as(username: string) {
-  const token = await api.token(username);
-  const auth = { Authorization: `Bearer ${token}` };
-  return {
-    post: (url: string, body: unknown) => api.http().post(`/api/v1${url}`).set(auth).send(body as object),
-    get: (url: string) => api.http().get(`/api/v1${url}`).set(auth),
-  };
-}
+const as = (username: string) => api.as(username);
 
 /** The first grid of a region (grid workers are `gw.<grid code>`). */
 async function firstGrid(regionCode: string): Promise<string> {

@@ -11,15 +11,7 @@ let api: ApiHarness;
 beforeAll(async () => { api = await startApi('sla_admin'); });
 afterAll(async () => { await api?.close(); });
 
-async function as(username: string) {
-  const auth = { Authorization: `Bearer ${await api.token(username)}` };
-  return {
-    get: (url: string) => api.http().get(`/api/v1${url}`).set(auth),
-    put: (url: string, body: unknown) => api.http().put(`/api/v1${url}`).set(auth).send(body as object),
-    del: (url: string) => api.http().delete(`/api/v1${url}`).set(auth),
-    post: (url: string, body: unknown) => api.http().post(`/api/v1${url}`).set(auth).send(body as object),
-  };
-}
+const as = (username: string) => api.as(username);
 async function report(categoryCode = '0901') {
   const res = await (await as(`gw.${GRID}`)).post('/events', { id: newId(), categoryCode, description: '测试时限', location: await pointIn(api.db, GRID) });
   expect(res.status).toBe(201);

@@ -42,13 +42,7 @@ beforeAll(async () => {
 afterEach(async () => { for (const w of [...workers]) await stopWorker(w); });
 afterAll(async () => { await redis?.quit(); await api?.close(); });
 
-async function as(username: string) {
-  const auth = { Authorization: `Bearer ${await api.token(username)}` };
-  return {
-    post: (url: string, body: unknown) => api.http().post(`/api/v1${url}`).set(auth).send(body as object),
-    get: (url: string) => api.http().get(`/api/v1${url}`).set(auth),
-  };
-}
+const as = (username: string) => api.as(username);
 async function reportUrgent(): Promise<{ id: string; createdAt: string; stageYellowAt: string; stageDueAt: string; stageEscalateAt: string; slaNextAt: string }> {
   const res = await (await as(`gw.${GRID}`)).post('/events', { id: newId(), categoryCode: '0505', description: '楼道电动车起火隐患',
     location: await pointIn(api.db, GRID), urgency: 'urgent' });

@@ -64,12 +64,24 @@ export function configureEnv(dbName: string, extra: Record<string, string> = {})
   Object.assign(process.env, extra);
 }
 
+/** An HTTP client logged in as one demo user (paths are under /api/v1). */
+export interface UserClient {
+  get: (url: string) => request.Test;
+  post: (url: string, body: unknown) => request.Test;
+  put: (url: string, body: unknown) => request.Test;
+  del: (url: string) => request.Test;
+  /** POST with a raw string body sent as application/json (for malformed JSON). */
+  raw: (url: string, body: string) => request.Test;
+  upload: (buf: Buffer, name: string, contentType?: string) => request.Test;
+}
+
 export interface ApiHarness {
   app: INestApplication;
   db: pg.Pool;
   dbName: string;
   http: () => ReturnType<typeof request>;
   token: (username: string) => Promise<string>;
+  as: (username: string) => Promise<UserClient>;
   close: () => Promise<void>;
 }
 
@@ -85,15 +97,27 @@ export async function startApi(label: string, env: Record<string, string> = {}):
   db.on('error', () => undefined);
   const tokens = new Map<string, string>();
   const http = () => request(app.getHttpServer());
+  const token = async (username: string) => {
+    const cached = tokens.get(username);
+    if (cached) return cached;
+    const res = await http().post('/api/v1/auth/login').send({ username, password: 'Grid141!demo' });
+    if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+    tokens.set(username, res.body.accessToken);
+    return res.body.accessToken as string;
+  };
   return {
-    app, db, dbName: name, http,
-    token: async (username) => {
-      const cached = tokens.get(username);
-      if (cached) return cached;
-      const res = await http().post('/api/v1/auth/login').send({ username, password: 'Grid141!demo' });
-      if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
-      tokens.set(username, res.body.accessToken);
-      return res.body.accessToken as string;
+    app, db, dbName: name, http, token,
+    as: async (username) => {
+      const auth = { Authorization: `Bearer ${await token(username)}` };
+      return {
+        get: (url) => http().get(`/api/v1${url}`).set(auth),
+        post: (url, body) => http().post(`/api/v1${url}`).set(auth).send(body as object),
+        put: (url, body) => http().put(`/api/v1${url}`).set(auth).send(body as object),
+        del: (url) => http().delete(`/api/v1${url}`).set(auth),
+        raw: (url, body) => http().post(`/api/v1${url}`).set(auth).set('Content-Type', 'application/json').send(body),
+        upload: (buf, name, contentType) =>
+          http().post('/api/v1/attachments').set(auth).attach('file', buf, contentType ? { filename: name, contentType } : name),
+      };
     },
     close: async () => {
       await app.close();

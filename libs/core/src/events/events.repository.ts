@@ -123,8 +123,8 @@ export class EventsRepository {
         versions.calendar, versions.rules, versions.reference],
       'insert_report',
     );
-    const r = rows[0]!;
-    return { row: r.id ? r : null, guardOk: r.guardOk };
+    const { guardOk, ...inserted } = rows[0]!;
+    return { row: inserted.id ? inserted : null, guardOk: guardOk === true };
   }
 
   /**
