@@ -2,7 +2,9 @@ import { Module } from '@nestjs/common';
 import { CoreModule } from '#core';
 import { SlaProcessor } from './sla/sla.processor.js';
 import { SlaSweeper } from './sla/sla.sweeper.js';
+import { OutboxRelayLoop } from './outbox/outbox.relay-loop.js';
+import { WorkerHealthServer } from './health.server.js';
 
-/** The worker process: SLA timers and their sweeper (later: outbox relay, notices, rollups). */
-@Module({ imports: [CoreModule], providers: [SlaProcessor, SlaSweeper] })
+/** The worker process: SLA timers and their sweeper, the outbox relay (later: notices to 浙政钉, rollups). */
+@Module({ imports: [CoreModule], providers: [SlaProcessor, SlaSweeper, OutboxRelayLoop, WorkerHealthServer] })
 export class WorkerModule {}

@@ -13,6 +13,7 @@ import { DbService } from './database/db.service.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
 import { RoutingCache } from './events/routing.cache.js';
+import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { RegionsRepository } from './regions/regions.repository.js';
 import { SlaService } from './sla/sla.service.js';
 import { SlaTimers } from './sla/sla-timers.js';
@@ -21,7 +22,7 @@ import { SlaAdminService } from './sla/sla-admin.service.js';
 import { UnitsRepository } from './units/units.repository.js';
 
 const providers = [DbService, AuditService, UsersRepository, AuthService, RegionsRepository, UnitsRepository, CategoriesRepository,
-  EventsRepository, EventsService, RoutingCache, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
+  EventsRepository, EventsService, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
 
 /** The feature services shared by the API and the worker. */
 @Module({

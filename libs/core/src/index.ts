@@ -25,3 +25,4 @@ export * from './sla/sla-timers.js';
 export * from './sla/sla-engine.service.js';
 export * from './sla/sla-admin.service.js';
 export * from './events/routing.cache.js';
+export * from './outbox/outbox-relay.service.js';

@@ -18,6 +18,8 @@ export class AppConfig {
   /** The county this deployment serves (6 digits). */
   @IsString() @Matches(/^\d{6}$/) COUNTY_CODE = '330523';
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  /** The worker's health endpoint port; 0 turns it off. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535) WORKER_HEALTH_PORT = 0;
   /** API processes sharing the port (node:cluster); 0 = one per CPU core. Each is stateless. */
   @Type(() => Number) @IsInt() @Min(0) @Max(64) API_PROCESSES = 1;
   @Type(() => Number) @IsInt() @Min(1024) UPLOAD_MAX_BYTES = 10 * 1024 * 1024;

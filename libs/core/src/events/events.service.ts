@@ -80,7 +80,7 @@ function outboxOf(eventId: string, regionCode: string, result: TransitionResult)
       ownerUnitCode: e.ownerUnitCode, version: e.version, at: result.timeline.at },
   }];
   for (const effect of result.effects) {
-    if (effect.kind === 'notify') messages.push({ topic: 'unit.notify', payload: { eventId, unitCode: effect.unitCode, topic: effect.topic } });
+    if (effect.kind === 'notify') messages.push({ topic: 'unit.notify', payload: { eventId, unitCode: effect.unitCode, reason: effect.topic } });
   }
   return messages;
 }
