@@ -173,7 +173,6 @@ export class InitialSchema1764000000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX events_region_idx ON events (region_code text_pattern_ops, created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX events_involved_idx ON events USING gin (involved_unit_codes)`);
-    await q.query(`CREATE INDEX events_status_idx ON events (status)`);
     await q.query(`CREATE INDEX events_sla_next_idx ON events (sla_next_at, id) WHERE sla_next_at IS NOT NULL`);
     await q.query(`CREATE INDEX events_updated_idx ON events (updated_at)`);
     await q.query(`CREATE INDEX events_open_location_idx ON events USING gist (location)
