@@ -149,7 +149,13 @@ describe('report (POST /api/v1/events) with bad input', () => {
   });
 
   it('a bad attachment reference is 422 on attachmentIds[i]', async () => {
+    const sharp = (await import('sharp')).default;
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toBuffer();
+    const someoneElses = (await (await as(TW)).upload(png, 'x.png')).body.id as string;
+    // warm the report fast path first, so the refusal is tested on it too
+    expect((await (await as(GW)).post('/events', await validReport())).status).toBe(201);
     await unchanged(async () => {
+      expectProblem(await (await as(GW)).post('/events', await validReport({ attachmentIds: [someoneElses] })), 422, 'attachmentIds[0]');
       expectProblem(await (await as(GW)).post('/events', await validReport({ attachmentIds: [newId()] })), 422, 'attachmentIds[0]');
       expectProblem(await (await as(GW)).post('/events', await validReport({ attachmentIds: ['x'] })), 400, 'attachmentIds');
     });

@@ -8,7 +8,6 @@ import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
-import { RegionsRepository } from '../regions/regions.repository.js';
 import { SlaService } from '../sla/sla.service.js';
 import { SETTINGS_VERSIONS_SQL } from '../sla/sla.service.js';
 import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
@@ -100,7 +99,6 @@ export class EventsService {
     private readonly config: AppConfig,
     private readonly db: DbService,
     private readonly events: EventsRepository,
-    private readonly regions: RegionsRepository,
     private readonly units: UnitsRepository,
     private readonly sla: SlaService,
     private readonly timers: SlaTimers,
@@ -148,6 +146,7 @@ export class EventsService {
         if (attempt >= 3) throw new Problem(503, 'Service Unavailable', 'settings keep changing; retry the report');
         return this.report(actor, input, now, attempt + 1);
       }
+      if (inserted === 'refused') throw Problem.invalidField('attachmentIds', 'an attachment is not among your uploads');
       if (inserted) return inserted;
     }
     return this.existingReport(actor, input.id);
@@ -173,12 +172,13 @@ export class EventsService {
       this.routing.invalidate();
       return 'fallback';
     }
+    if (outcome === 'refused') return 'fallback'; // the ordinary path names the attachment that is not the reporter's
     return outcome ?? this.existingReport(report.actor, report.input.id);
   }
 
   /** Builds the new event with the domain, plans its first stage and writes it; null when the id already exists. */
   private async insertReport(report: PreparedReport, route: { grid: string; centre: string; suggestedUnitCode: string | null; defaultUrgency: 'normal' | 'urgent' },
-    settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'stale'> {
+    settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'stale' | 'refused'> {
     const { actor, input, now } = report;
     const attachmentIds = input.attachmentIds ?? [];
     const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
@@ -189,13 +189,14 @@ export class EventsService {
       stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
     stageEffect(result.effects)?.stage ?? null, now, 'start');
     const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
-    const { row, guardOk } = await this.events.insertReport(this.db, {
+    const { row, fresh, owned } = await this.events.insertReport(this.db, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
       address: input.address ?? null, urgency, source: report.source, lng: report.lng, lat: report.lat, gridCode: route.grid,
       villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
       stage, slaNextAt,
     }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
-    if (!guardOk) return 'stale';
+    if (!fresh) return 'stale';
+    if (!owned) return 'refused';
     if (!row) return null;
     this.timers.reschedule(row.id, null, slaNextAt);
     return { created: true, event: this.viewWith(settings, row, now) };
