@@ -83,21 +83,19 @@ export class EventsRepository {
 
   /**
    * Inserts a reported event with its first timeline row and its outbox messages in one statement (one round
-   * trip, atomic), guarded: it writes only if the point lies in the given grid (PostGIS) and the settings it was
-   * planned with are still current (`fresh`), and the attachments are the reporter's (`owned`). Returns the row, or
-   * the guard's verdict when nothing was written.
+   * trip, atomic), guarded: it writes only if the point lies in the given grid (PostGIS), the attachments are the
+   * reporter's, and the settings it was planned with are still current. Returns the row, or why nothing was written.
    */
   async insertReport(sql: Sql, row: NewEventRow, state: WorkflowEvent, entry: TimelineEntry, outbox: OutboxMessage[],
-    versions: { calendar: string; rules: string; reference: string }): Promise<{ row: EventRow | null; fresh: boolean; owned: boolean }> {
-    const rows = await sql.query<EventRow & { guardFresh: boolean; guardOwned: boolean }>(
-      `WITH checks AS (
-         SELECT coalesce((SELECT version::text FROM settings_versions WHERE name = 'calendar') = $35
+    versions: { calendar: string; rules: string; reference: string }): Promise<{ row: EventRow | null; guardOk: boolean }> {
+    const rows = await sql.query<EventRow & { guardOk: boolean }>(
+      `WITH guard AS (
+         SELECT (SELECT version::text FROM settings_versions WHERE name = 'calendar') = $35
             AND (SELECT version::text FROM settings_versions WHERE name = 'sla_rules') = $36
             AND (SELECT version::text FROM settings_versions WHERE name = 'reference') = $37
             AND EXISTS (SELECT 1 FROM regions g WHERE g.code = $10 AND g.level = 'grid'
-                         AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint($8, $9), 4326))), false) AS fresh,
-            (SELECT count(*) FROM attachments a WHERE a.id = ANY($22::uuid[]) AND a.uploader_id = $20) = cardinality($22::uuid[]) AS owned
-       ), guard AS (SELECT fresh, owned, fresh AND owned AS ok FROM checks
+                         AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint($8, $9), 4326)))
+            AND (SELECT count(*) FROM attachments a WHERE a.id = ANY($22::uuid[]) AND a.uploader_id = $20) = cardinality($22::uuid[]) AS ok
        ), ev AS (
          INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
             village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
@@ -116,7 +114,7 @@ export class EventsRepository {
          INSERT INTO outbox (topic, aggregate_id, payload)
          SELECT m->>'topic', ev.id, m->'payload' FROM ev, jsonb_array_elements($29::jsonb) m
        )
-       SELECT guard.fresh AS "guardFresh", guard.owned AS "guardOwned", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
+       SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
         row.gridCode, row.villageCode, row.townshipCode, state.status, state.level, state.warning, state.ownerUnitCode,
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
@@ -125,8 +123,8 @@ export class EventsRepository {
         versions.calendar, versions.rules, versions.reference],
       'insert_report',
     );
-    const { guardFresh, guardOwned, ...inserted } = rows[0]!;
-    return { row: inserted.id ? inserted : null, fresh: guardFresh === true, owned: guardOwned === true };
+    const { guardOk, ...inserted } = rows[0]!;
+    return { row: inserted.id ? inserted : null, guardOk: guardOk === true };
   }
 
   /**

@@ -132,6 +132,7 @@ export class EventsService {
          LEFT JOIN g ON true
          LEFT JOIN categories c ON c.code = $5 AND c.active AND c.is_event`,
       [input.id, lng, lat, this.config.COUNTY_CODE, input.categoryCode], 'report_context');
+    if (ctx!.referenceVersion !== this.routing.version) this.routing.invalidate();
     if (!ctx!.exists) {
       if (!ctx!.grid) throw Problem.invalidField('location', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
       if (!ctx!.categoryOk) throw Problem.invalidField('categoryCode', `unknown or inactive event category ${input.categoryCode}`);
@@ -142,11 +143,10 @@ export class EventsService {
         grid: ctx!.grid, centre: ctx!.centre, suggestedUnitCode: ctx!.suggestedUnitCode, defaultUrgency: ctx!.defaultUrgency!,
       }, settings, { calendar: ctx!.calendarVersion, rules: ctx!.rulesVersion, reference: ctx!.referenceVersion });
       // settings changed between the read and the write: plan again with the new ones
-      if (inserted === 'stale') {
+      if (inserted === 'refused') {
         if (attempt >= 3) throw new Problem(503, 'Service Unavailable', 'settings keep changing; retry the report');
         return this.report(actor, input, now, attempt + 1);
       }
-      if (inserted === 'refused') throw Problem.invalidField('attachmentIds', 'an attachment is not among your uploads');
       if (inserted) return inserted;
     }
     return this.existingReport(actor, input.id);
@@ -168,17 +168,18 @@ export class EventsService {
       grid, centre, suggestedUnitCode: category.platform ? snap.platformUnits.get(`${township}|${category.platform}`) ?? null : null,
       defaultUrgency: category.defaultUrgency,
     }, settings, { ...versions, reference: snap.version });
-    if (outcome === 'stale') {
-      this.routing.invalidate();
+    if (outcome === 'refused') {
+      // Without attachments only stale routing can fail the guard; with them, the ordinary path tells (it names an
+      // attachment that is not the reporter's, or finds the reference version moved on and refreshes the snapshot).
+      if ((report.input.attachmentIds ?? []).length === 0) this.routing.invalidate();
       return 'fallback';
     }
-    if (outcome === 'refused') return 'fallback'; // the ordinary path names the attachment that is not the reporter's
     return outcome ?? this.existingReport(report.actor, report.input.id);
   }
 
   /** Builds the new event with the domain, plans its first stage and writes it; null when the id already exists. */
   private async insertReport(report: PreparedReport, route: { grid: string; centre: string; suggestedUnitCode: string | null; defaultUrgency: 'normal' | 'urgent' },
-    settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'stale' | 'refused'> {
+    settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'refused'> {
     const { actor, input, now } = report;
     const attachmentIds = input.attachmentIds ?? [];
     const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
@@ -189,14 +190,13 @@ export class EventsService {
       stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
     stageEffect(result.effects)?.stage ?? null, now, 'start');
     const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
-    const { row, fresh, owned } = await this.events.insertReport(this.db, {
+    const { row, guardOk } = await this.events.insertReport(this.db, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
       address: input.address ?? null, urgency, source: report.source, lng: report.lng, lat: report.lat, gridCode: route.grid,
       villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
       stage, slaNextAt,
     }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
-    if (!fresh) return 'stale';
-    if (!owned) return 'refused';
+    if (!guardOk) return 'refused';
     if (!row) return null;
     this.timers.reschedule(row.id, null, slaNextAt);
     return { created: true, event: this.viewWith(settings, row, now) };

@@ -22,6 +22,8 @@ export interface RoutingSnapshot {
 @Injectable()
 export class RoutingCache {
   private snapshot: Promise<RoutingSnapshot> | null = null;
+  /** The reference version of the loaded snapshot (null before it is loaded). */
+  version: string | null = null;
 
   constructor(private readonly config: AppConfig, private readonly db: DbService) {}
 
@@ -32,6 +34,7 @@ export class RoutingCache {
 
   invalidate(): void {
     this.snapshot = null;
+    this.version = null;
   }
 
   private async load(): Promise<RoutingSnapshot> {
@@ -49,8 +52,9 @@ export class RoutingCache {
     for (const u of units) {
       if (u.type === 'township_platform' && u.platform && !platformUnits.has(`${u.region}|${u.platform}`)) platformUnits.set(`${u.region}|${u.platform}`, u.code);
     }
+    this.version = v?.v ?? '0';
     return {
-      version: v?.v ?? '0',
+      version: this.version,
       grids: new PolygonIndex(grids.map((g) => ({ code: g.code, geom: g.coords }))),
       categories: new Map(categories.map((c) => [c.code, { defaultUrgency: c.defaultUrgency, platform: c.platform }])),
       centres: new Set(units.filter((u) => u.type === 'township_centre').map((u) => u.code)),
