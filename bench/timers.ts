@@ -35,21 +35,30 @@ const pool = new pg.Pool({ connectionString: db.url, max: 4 });
 pool.on('error', () => undefined);
 const redis = new Redis('redis://127.0.0.1:6379');
 const queue = new Queue(QueueName.Sla, { connection: redis, prefix: PREFIX });
-const pending = async () => { const c = await queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'); return Object.values(c).reduce((a, b) => a + b, 0); };
-try {
-  // 100k open events whose next mark (yellow) lies 1 h to 30 days ahead: outstanding deadlines
-  const far = TOTAL - DUE;
-  await pool.query(`
+/**
+ * `count` open, unaccepted events spread over the county's grids, whose next mark (yellow) is at
+ * `firstMs + (i - 1) * stepMs`; codes `330523<tag><seq>`. Returns their ids and marks.
+ */
+async function insertOpenEvents(tag: string, count: number, firstMs: number, stepMs: number): Promise<{ rows: { id: string; at: Date }[] }> {
+  return pool.query<{ id: string; at: Date }>(`
     WITH grids AS (SELECT array_agg(code ORDER BY code) AS codes FROM regions WHERE level = 'grid' AND code LIKE '330523%')
     INSERT INTO events (id, code, category_code, description, urgency, source, location, region_code, grid_code, village_code, township_code,
         county_code, status, level, owner_unit_code, centre_unit_code, involved_unit_codes, stage, stage_started_at, stage_yellow_at,
         stage_due_at, stage_escalate_at, sla_basis, sla_next_at)
-    SELECT gen_random_uuid(), '330523B' || lpad(i::text, 9, '0'), '0901', 'timer bench', 'normal', 'grid', ST_PointOnSurface(r.geom), g, g, left(g, 12),
-        left(g, 9), '330523', 'reported', 'township', left(g, 9) || '-ZH', left(g, 9) || '-ZH', ARRAY[left(g, 9) || '-ZH'], 'accept', now(),
-        now() + make_interval(secs => 3600 + (i * 25.9)::int), now() + make_interval(secs => 4500 + (i * 25.9)::int),
-        now() + make_interval(secs => 6300 + (i * 25.9)::int), 'natural', now() + make_interval(secs => 3600 + (i * 25.9)::int)
-      FROM generate_series(1, $1::int) i, grids, LATERAL (SELECT codes[1 + i % array_length(codes, 1)] AS g) pick
-      JOIN regions r ON r.code = pick.g`, [far]);
+    SELECT gen_random_uuid(), '330523' || $4 || lpad(i::text, 9, '0'), '0901', 'timer bench', 'normal', 'grid', ST_PointOnSurface(r.geom), g, g,
+        left(g, 12), left(g, 9), '330523', 'reported', 'township', left(g, 9) || '-ZH', left(g, 9) || '-ZH', ARRAY[left(g, 9) || '-ZH'],
+        'accept', now(), y, y + interval '1 hour', y + interval '2 hours', 'natural', y
+      FROM generate_series(1, $1::int) i, grids,
+           LATERAL (SELECT codes[1 + i % array_length(codes, 1)] AS g, to_timestamp(($2::float8 + (i - 1) * $3::float8) / 1000) AS y) pick
+      JOIN regions r ON r.code = pick.g
+    RETURNING id, sla_next_at AS at`, [count, firstMs, stepMs, tag]);
+}
+
+const pending = async () => { const c = await queue.getJobCounts('delayed', 'waiting', 'active', 'prioritized'); return Object.values(c).reduce((a, b) => a + b, 0); };
+try {
+  // 100k open events whose next mark (yellow) lies 1 h to about 30 days ahead: outstanding deadlines
+  const far = TOTAL - DUE;
+  await insertOpenEvents('B', far, Date.now() + 3600_000, 25_900);
 
   // worst case: a horizon beyond every mark, so all 100k deadlines are delayed jobs in Redis at once
   const worker = await startProcess('dist/apps/worker/src/main.js', { DATABASE_URL: db.url, REDIS_PREFIX: PREFIX, SLA_SWEEP_MS: String(SWEEP_MS),
@@ -61,19 +70,7 @@ try {
 
     // DUE events falling due (yellow) evenly over the window, scheduled the way the API schedules them
     const windowStart = Date.now() + 5000;
-    const due = await pool.query<{ id: string; at: Date }>(`
-      WITH grids AS (SELECT array_agg(code ORDER BY code) AS codes FROM regions WHERE level = 'grid' AND code LIKE '330523%')
-      INSERT INTO events (id, code, category_code, description, urgency, source, location, region_code, grid_code, village_code, township_code,
-          county_code, status, level, owner_unit_code, centre_unit_code, involved_unit_codes, stage, stage_started_at, stage_yellow_at,
-          stage_due_at, stage_escalate_at, sla_basis, sla_next_at)
-      SELECT gen_random_uuid(), '330523D' || lpad(i::text, 9, '0'), '0901', 'timer bench', 'normal', 'grid', ST_PointOnSurface(r.geom), g, g, left(g, 12),
-          left(g, 9), '330523', 'reported', 'township', left(g, 9) || '-ZH', left(g, 9) || '-ZH', ARRAY[left(g, 9) || '-ZH'], 'accept', now(),
-          y, y + interval '1 hour', y + interval '2 hours', 'natural', y
-        FROM generate_series(1, $1::int) i, grids,
-             LATERAL (SELECT codes[1 + i % array_length(codes, 1)] AS g,
-                      to_timestamp(($2::float8 + (i - 1) * $3::float8) / 1000) AS y) pick
-        JOIN regions r ON r.code = pick.g
-      RETURNING id, sla_next_at AS at`, [DUE, windowStart, (WINDOW_S * 1000) / DUE]);
+    const due = await insertOpenEvents('D', DUE, windowStart, (WINDOW_S * 1000) / DUE);
     for (let i = 0; i < due.rows.length; i += 1000) {
       const now = Date.now();
       await queue.addBulk(due.rows.slice(i, i + 1000).map((r) => ({ name: 'check', data: { eventId: r.id, at: r.at.getTime() },

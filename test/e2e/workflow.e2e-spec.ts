@@ -71,6 +71,8 @@ describe('closed loop: report → accept → dispatch → sign → feedback → 
     e = await act(H_JG, ev.id, { type: 'sign' });
     expect(e).toMatchObject({ status: 'handling', ownerUnitCode: JG });
     expect(e.assigneeId).toBeTruthy();
+    const signer = await api.db.query(`SELECT id FROM users WHERE username = $1`, [H_JG]);
+    expect(e.assigneeId).toBe(signer.rows[0].id); // the handler who signed (签收) is the assignee
     const after = await photo(H_JG);
     e = await act(H_JG, ev.id, { type: 'feedback', note: '已清运完毕', attachmentIds: [after] });
     expect(e).toMatchObject({ status: 'handled', ownerUnitCode: `${DIPU}-ZH` });

@@ -10,6 +10,7 @@ import {
   WARNINGS,
   WorkflowError,
   allowedActions,
+  authorize,
   createReport,
   stageOf,
   transition,
@@ -212,6 +213,17 @@ describe('reject (作废/不予受理) and merge (合并)', () => {
       expect(allowedActions(rejected, actor)).toEqual([]);
       expect(allowedActions(merged, actor)).toEqual([]);
     }
+  });
+});
+
+describe('authorize', () => {
+  it('refuses state, role and unit exactly as transition does, and ignores the payload', () => {
+    expectError(() => authorize(reported(), 'sign', handler), 'action_not_allowed');
+    expectError(() => authorize(accepted(), 'dispatch', handler), 'role_not_allowed');
+    expectError(() => authorize(accepted(), 'dispatch', foreignDispatcher), 'unit_not_allowed');
+    // no unitCode: transition refuses the payload, authorize lets it through to the application's reference checks
+    expect(() => authorize(accepted(), 'dispatch', dispatcher)).not.toThrow();
+    expectError(() => run(accepted(), { type: 'dispatch' }), 'invalid_action', 'unitCode');
   });
 });
 

@@ -325,6 +325,15 @@ export function allowedActions(event: WorkflowEvent, actor: WorkflowActor): Acti
   return ACTION_TYPES.filter((type) => deny(event, type, actor) === null);
 }
 
+/**
+ * Throws the WorkflowError `transition` would throw for the state, the role or the unit, before any payload is
+ * looked at: lets the application refuse an action before it resolves the payload's references.
+ */
+export function authorize(event: WorkflowEvent, type: ActionType, actor: WorkflowActor): void {
+  const denial = deny(event, type, actor);
+  if (denial) throw new WorkflowError(denial.code, denial.message);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Payload validation
 // ---------------------------------------------------------------------------------------------

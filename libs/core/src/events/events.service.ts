@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { allowedActions, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
+import { authorize, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
 import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
 import type { EventActionRequest, ReportEventRequest } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
@@ -10,6 +10,7 @@ import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { SlaService } from '../sla/sla.service.js';
 import { SETTINGS_VERSIONS_SQL } from '../sla/sla.service.js';
+import { newSlaSubject } from '../sla/sla.service.js';
 import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
@@ -83,6 +84,8 @@ function outboxOf(eventId: string, regionCode: string, result: TransitionResult)
   }
   return messages;
 }
+
+const workflowActor = (actor: Actor): WorkflowActor => ({ id: actor.id, role: actor.role, unitCode: actor.unitCode });
 
 function stageEffect(effects: WorkflowEffect[]) {
   return effects.find((f): f is Extract<WorkflowEffect, { kind: 'stage' }> => f.kind === 'stage');
@@ -182,13 +185,10 @@ export class EventsService {
     settings: SlaSettings, versions: { calendar: string; rules: string; reference: string }): Promise<{ created: true; event: EventView } | null | 'refused'> {
     const { actor, input, now } = report;
     const attachmentIds = input.attachmentIds ?? [];
-    const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
     const result = createReport({ reporterId: actor.id, centreUnitCode: route.centre, resolvedOnSite: input.resolvedOnSite ?? false,
-      note: input.description, attachmentIds }, wfActor, now);
+      note: input.description, attachmentIds }, workflowActor(actor), now);
     const urgency = input.urgency ?? route.defaultUrgency;
-    const stage = this.sla.planWith(settings, { categoryCode: input.categoryCode, urgency, extendedUntil: null, stage: null, slaBasis: null,
-      stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null, stagePausedAt: null },
-    stageEffect(result.effects)?.stage ?? null, now, 'start');
+    const stage = this.sla.planWith(settings, newSlaSubject(input.categoryCode, urgency), stageEffect(result.effects)?.stage ?? null, now, 'start');
     const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
     const { row, guardOk } = await this.events.insertReport(this.db, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
@@ -251,11 +251,9 @@ export class EventsService {
       if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
         throw Problem.conflict(`event ${id} is at version ${row.version}, not ${input.expectedVersion}: reload and retry`, 'urn:grid141:problem:stale-version');
       }
-      const wfActor: WorkflowActor = { id: actor.id, role: actor.role, unitCode: actor.unitCode };
+      const wfActor = workflowActor(actor);
       // State, role and unit come first (the domain's order); references in the payload are checked after.
-      if (!allowedActions(toWorkflowEvent(row), wfActor).includes(input.type)) {
-        this.run(row, { type: input.type }, wfActor, now);
-      }
+      this.domain(() => authorize(toWorkflowEvent(row), input.type, wfActor));
       const action = await this.resolve(sql, actor, row, input);
       return this.apply(sql, row, action, wfActor, now);
     });
@@ -285,13 +283,13 @@ export class EventsService {
 
   /** Applies a transition to a loaded row inside a transaction; used by users' actions and by SLA automation. */
   async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<Applied> {
-    const result = this.run(row, action, actor, now);
+    const result = this.domain(() => transition(toWorkflowEvent(row), action, actor, now));
     const effect = stageEffect(result.effects);
     let stage: StagePlan | undefined;
-    if (effect || action.type === 'suspend') {
+    if (effect) {
       const change: StageChange = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
         : action.type === 'approve_extension' ? 'extend' : 'start';
-      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect?.stage ?? null, now, change);
+      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
     }
     const marks = stage ?? { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt, escalateAt: row.stageEscalateAt, pausedAt: row.stagePausedAt };
     const nextMark = nextSlaMark(toSlaState(result.event, marks));
@@ -307,9 +305,10 @@ export class EventsService {
     return row.level === 'village' ? townshipCentreCode(row.townshipCode) : countyCentreCode(row.countyCode);
   }
 
-  private run(row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): TransitionResult {
+  /** Runs a domain call, turning its refusals into the HTTP problems clients act on. */
+  private domain<T>(call: () => T): T {
     try {
-      return transition(toWorkflowEvent(row), action, actor, now);
+      return call();
     } catch (err) {
       if (err instanceof WorkflowError) throw problemOf(err);
       throw err;

@@ -67,7 +67,6 @@ export async function seedReferenceData(db: Queryable, dataDir: string): Promise
       `INSERT INTO calendar_days (date, kind, name) SELECT x.date::date, x.kind, x.name FROM jsonb_to_recordset($1::jsonb) AS x(date text, kind text, name text)
        ON CONFLICT (date) DO NOTHING`, [JSON.stringify(cal.days)]);
   }
-  return void file;
 }
 
 /**

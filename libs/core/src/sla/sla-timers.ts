@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
+import { REDIS } from '../redis/redis.module.js';
 
 /** Typed queues, one direction: producers here, consumers in apps/worker. */
 export enum QueueName { Sla = 'sla' }
@@ -26,9 +27,9 @@ export class SlaTimers implements OnApplicationShutdown {
   readonly redis: Redis;
   readonly horizonMs: number;
 
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, @Inject(REDIS) redis: Redis) {
     this.horizonMs = config.SLA_HORIZON_MS;
-    this.redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 3 });
+    this.redis = redis; // the process's shared client (RedisModule closes it); the queue does not own it
     this.queue = new Queue<SlaJobData>(QueueName.Sla, { connection: this.redis, prefix: config.REDIS_PREFIX,
       defaultJobOptions: { removeOnComplete: true, removeOnFail: 1000, attempts: 5, backoff: { type: 'exponential', delay: 500 } } });
   }
@@ -57,6 +58,5 @@ export class SlaTimers implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.queue.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -30,6 +30,11 @@ export interface SlaSubject {
 
 export type StageChange = 'start' | 'pause' | 'resume' | 'extend';
 
+/** The subject of an event that has no stage yet (a new report). */
+export const newSlaSubject = (categoryCode: string, urgency: 'normal' | 'urgent'): SlaSubject => ({ categoryCode, urgency,
+  extendedUntil: null, stage: null, slaBasis: null, stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null,
+  stagePausedAt: null });
+
 export interface RuleRow {
   categoryCode: string | null;
   urgency: 'normal' | 'urgent';
