@@ -1,4 +1,5 @@
 import { InitialSchema1764000000000 } from './1764000000000-InitialSchema.js';
+import { AuthSessions1796100573359 } from './1796100573359-AuthSessions.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
-export const MIGRATIONS = [InitialSchema1764000000000];
+export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359];

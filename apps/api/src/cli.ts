@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bumpReferenceVersion, createDataSource, importRegionsGeoJson, loadConfig, seedDemo } from '#core';
+import {
+  bumpReferenceVersion, checkSchemaDrift, createDataSource, describeSchemaDrift, importRegionsGeoJson, loadConfig, pendingSchemaSql,
+  renderMigration, seedDemo,
+} from '#core';
 
 /**
  * Admin commands:
@@ -8,8 +12,12 @@ import { bumpReferenceVersion, createDataSource, importRegionsGeoJson, loadConfi
  *   seed-demo                        load divisions, synthetic Anji polygons, reference data, units and demo accounts
  *   regions-import <file> [--crs gcj02|wgs84] [--code-property code] [--name-property name]
  *                                    replace region geometry with real boundaries from a GeoJSON FeatureCollection
+ *   migration-generate <Name>        write migrations/<timestamp>-<Name>.ts from what the entities need and the database
+ *                                    (migrated to head) lacks; read it, add data moves by hand, list it in migrations/index.ts
+ *   schema-check                     exit 1 when the entities and the migrated database disagree (the drift check)
  */
-export const DATA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..', 'data');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const DATA_DIR = path.join(ROOT, 'data');
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
@@ -47,8 +55,25 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(result, null, 2));
         return result.rejected.length > 0 ? 1 : 0;
       }
+      case 'migration-generate': {
+        const name = args[0];
+        if (!name || !/^[A-Z][A-Za-z0-9]*$/.test(name)) { console.error('usage: migration-generate <PascalCaseName>'); return 2; }
+        if ((await ds.showMigrations())) { console.error('the database has pending migrations: run `npm run db:migrate` first'); return 1; }
+        const sql = await pendingSchemaSql(ds);
+        if (sql.up.length === 0) { console.log('no changes: the entities match the database'); return 0; }
+        const timestamp = Date.now();
+        const file = path.join(ROOT, 'migrations', `${timestamp}-${name}.ts`);
+        await writeFile(file, renderMigration(name, timestamp, sql), { flag: 'wx' });
+        console.log(`${path.relative(process.cwd(), file)}: ${sql.up.length} statements. Read it, then add ${name}${timestamp} to migrations/index.ts`);
+        return 0;
+      }
+      case 'schema-check': {
+        const report = describeSchemaDrift(await checkSchemaDrift(ds));
+        console.log(report || 'entities and migrations agree');
+        return report ? 1 : 0;
+      }
       default:
-        console.error('commands: migrate | seed-demo | regions-import <file> [--crs gcj02|wgs84]');
+        console.error('commands: migrate | seed-demo | regions-import <file> [--crs gcj02|wgs84] | migration-generate <Name> | schema-check');
         return 2;
     }
   } finally {

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { gcj02ToWgs84 } from '#domain';
+import type { RegionLevel } from './region.entity.js';
 
 /**
  * Regions seed (行政区划/网格): loads the statistical division codes, generates the demo county's synthetic
@@ -13,8 +14,6 @@ import { gcj02ToWgs84 } from '#domain';
 export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<any>;
 }
-
-export type RegionLevel = 'province' | 'city' | 'county' | 'township' | 'village' | 'grid';
 
 /** `geom_source` of the real county outline. */
 export const OUTLINE_GEOM_SOURCE = 'DataV GeoAtlas outline (GCJ-02 converted)';

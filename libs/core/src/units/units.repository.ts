@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
+import type { UnitType } from './unit.entity.js';
 
-export type UnitType = 'county_centre' | 'county_department' | 'township_centre' | 'township_platform' | 'township_station' | 'grid_team';
 
 export interface UnitRow {
   code: string;

@@ -1,0 +1,22 @@
+import { AttachmentEntity } from '../attachments/attachment.entity.js';
+import { AuditEntryEntity } from '../audit/audit-entry.entity.js';
+import { RefreshTokenEntity } from '../auth/refresh-token.entity.js';
+import { SessionEntity } from '../auth/session.entity.js';
+import { UserEntity } from '../auth/user.entity.js';
+import { CategoryEntity } from '../categories/category.entity.js';
+import { EventActionEntity } from '../events/event-action.entity.js';
+import { EventEntity } from '../events/event.entity.js';
+import { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
+import { RegionEntity } from '../regions/region.entity.js';
+import { CalendarDayEntity } from '../sla/calendar-day.entity.js';
+import { SettingsVersionEntity } from '../sla/settings-version.entity.js';
+import { SlaRuleEntity } from '../sla/sla-rule.entity.js';
+import { PlatformTypeEntity } from '../units/platform-type.entity.js';
+import { UnitEntity } from '../units/unit.entity.js';
+
+/** Every table, one entity each: the single definition of the schema that migrations are generated from. */
+export const ENTITIES = [
+  RegionEntity, PlatformTypeEntity, UnitEntity, UserEntity, SessionEntity, RefreshTokenEntity, CategoryEntity,
+  SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
+  AuditEntryEntity, AttachmentEntity,
+];

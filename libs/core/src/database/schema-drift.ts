@@ -1,0 +1,130 @@
+import type { DataSource, EntityMetadata } from 'typeorm';
+
+/**
+ * What the entities cannot say, kept in migrations by hand. TypeORM's schema builder is told to leave these alone
+ * (`@Index(name, { synchronize: false })` on the entity, or it never models the object at all), so the drift check
+ * verifies each one directly against the catalogue instead: it must exist with exactly this definition.
+ * Nothing outside this list is ignored.
+ */
+export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
+  {
+    name: 'sla_rules_scope_idx', kind: 'index',
+    reason: 'unique expression index on coalesce(category_code, \'*\'): one county default per urgency (NULLs are never equal in a plain unique)',
+    definition: `CREATE UNIQUE INDEX sla_rules_scope_idx ON public.sla_rules USING btree (COALESCE(category_code, '*'::character varying), urgency)`,
+  },
+  {
+    name: 'regions_code_prefix_idx', kind: 'index',
+    reason: 'text_pattern_ops operator class (code LIKE \'prefix%\' for jurisdictions): @Index has no operator classes',
+    definition: 'CREATE INDEX regions_code_prefix_idx ON public.regions USING btree (code text_pattern_ops)',
+  },
+  {
+    name: 'units_region_idx', kind: 'index',
+    reason: 'text_pattern_ops operator class (region_code LIKE \'prefix%\'): @Index has no operator classes',
+    definition: 'CREATE INDEX units_region_idx ON public.units USING btree (region_code text_pattern_ops)',
+  },
+  {
+    name: 'events_region_idx', kind: 'index',
+    reason: 'text_pattern_ops plus DESC columns for keyset paging within a jurisdiction: @Index has neither',
+    definition: 'CREATE INDEX events_region_idx ON public.events USING btree (region_code text_pattern_ops, created_at DESC, id DESC)',
+  },
+  {
+    name: 'event_code_seq', kind: 'sequence',
+    reason: 'a free-standing sequence for human-readable event codes (not owned by a column): TypeORM models no sequences',
+    definition: 'CREATE SEQUENCE public.event_code_seq',
+  },
+];
+
+export interface KnownSchemaException {
+  name: string;
+  kind: 'index' | 'sequence';
+  /** Why TypeORM cannot express it. */
+  reason: string;
+  /** For an index, pg_get_indexdef() exactly; for a sequence, the statement that makes it (existence is checked). */
+  definition: string;
+}
+
+export interface SchemaDrift {
+  /** SQL the schema builder would run to make the database match the entities (empty when they agree). */
+  pending: string[];
+  /** Problems with the known exceptions: missing, defined differently, or not declared in the list. */
+  exceptions: string[];
+}
+
+export interface SchemaQuery { query: string; parameters?: unknown[] }
+
+/** The schema builder's queries: what a migration generated now would contain (down[i] undoes up[i]). */
+export async function pendingSchemaSql(ds: DataSource): Promise<{ up: SchemaQuery[]; down: SchemaQuery[] }> {
+  const sql = await ds.driver.createSchemaBuilder().log();
+  const plain = (q: SchemaQuery): SchemaQuery => (q.parameters?.length ? { query: q.query, parameters: q.parameters } : { query: q.query });
+  return { up: sql.upQueries.map(plain), down: sql.downQueries.map(plain) };
+}
+
+const asText = (q: SchemaQuery) => (q.parameters?.length ? `${q.query} -- parameters: ${JSON.stringify(q.parameters)}` : q.query.trim());
+
+/** Entity indexes the schema builder skips (`synchronize: false`): each must be a named known exception. */
+function unsyncedIndexes(metadatas: readonly EntityMetadata[]): string[] {
+  return metadatas.flatMap((m) => m.indices.filter((i) => i.synchronize === false).map((i) => i.name));
+}
+
+/**
+ * Compares the entities with the database behind `ds` (migrated to head): the schema builder must propose nothing,
+ * and each known exception must be in the database exactly as listed.
+ */
+export async function checkSchemaDrift(ds: DataSource, exceptions: readonly KnownSchemaException[] = KNOWN_SCHEMA_EXCEPTIONS): Promise<SchemaDrift> {
+  const { up } = await pendingSchemaSql(ds);
+  const problems: string[] = [];
+  const listed = new Set(exceptions.map((e) => e.name));
+  for (const name of unsyncedIndexes(ds.entityMetadatas)) {
+    if (!listed.has(name)) problems.push(`index ${name} is excluded from synchronization by its entity but is not a known exception`);
+  }
+  for (const e of exceptions) {
+    if (e.kind === 'index') {
+      const rows: { def: string }[] = await ds.query(
+        `SELECT pg_get_indexdef(c.oid) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'i' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
+      if (rows.length === 0) problems.push(`index ${e.name} is missing (expected: ${e.definition})`);
+      else if (rows[0].def !== e.definition) problems.push(`index ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${rows[0].def}`);
+    } else {
+      const rows: unknown[] = await ds.query(
+        `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'S' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
+      if (rows.length === 0) problems.push(`sequence ${e.name} is missing (expected: ${e.definition})`);
+    }
+  }
+  return { pending: up.map(asText), exceptions: problems };
+}
+
+/** A readable report of a drift (empty string when there is none). */
+export function describeSchemaDrift(drift: SchemaDrift): string {
+  const parts: string[] = [];
+  if (drift.pending.length > 0) {
+    parts.push(`entities and migrations disagree; a migration generated now would run:\n${drift.pending.map((q) => `  ${q};`).join('\n')}`);
+  }
+  if (drift.exceptions.length > 0) parts.push(`known exceptions:\n${drift.exceptions.map((p) => `  ${p}`).join('\n')}`);
+  return parts.join('\n');
+}
+
+/**
+ * The source of a migration class from the schema builder's queries (what `migration-generate` writes).
+ * Read it before committing: data moves (backfills) are added by hand, and down() must work.
+ */
+export function renderMigration(name: string, timestamp: number, sql: { up: SchemaQuery[]; down: SchemaQuery[] }): string {
+  const literal = (q: string) => '`' + q.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
+  const lines = (qs: SchemaQuery[]) => qs.map((q) =>
+    `    await q.query(${literal(q.query.trim())}${q.parameters?.length ? `, ${JSON.stringify(q.parameters)}` : ''});`).join('\n');
+  return `import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/** Generated from the entities by \`npm run db:generate -- ${name}\`; read and completed by hand. */
+export class ${name}${timestamp} implements MigrationInterface {
+  name = '${name}${timestamp}';
+
+  async up(q: QueryRunner): Promise<void> {
+${lines(sql.up)}
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+${lines([...sql.down].reverse())}
+  }
+}
+`;
+}

@@ -1,0 +1,55 @@
+import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
+import type { TimeBasis } from '#domain';
+import { CategoryEntity } from '../categories/category.entity.js';
+
+/**
+ * An SLA rule (时限规则): minutes per stage for a category and urgency; a null category is the county default.
+ * numeric columns arrive from pg as strings: readers cast them in SQL (::float8).
+ */
+@Entity('sla_rules')
+@Check('sla_rules_urgency_check', `urgency IN ('normal','urgent')`)
+@Check('sla_rules_basis_check', `basis IN ('working','natural')`)
+@Check('sla_rules_accept_minutes_check', `accept_minutes > 0`)
+@Check('sla_rules_sign_minutes_check', `sign_minutes > 0`)
+@Check('sla_rules_handle_minutes_check', `handle_minutes > 0`)
+@Check('sla_rules_verify_minutes_check', `verify_minutes > 0`)
+@Check('sla_rules_yellow_ratio_check', `yellow_ratio > 0 AND yellow_ratio < 1`)
+@Check('sla_rules_escalate_grace_minutes_check', `escalate_grace_minutes >= 0`)
+// one rule per (category or default, urgency): a unique expression index on coalesce(category_code, '*'),
+// a known exception, see database/schema-drift.ts
+@Index('sla_rules_scope_idx', { synchronize: false })
+export class SlaRuleEntity {
+  @PrimaryGeneratedColumn('increment', { type: 'int', primaryKeyConstraintName: 'sla_rules_pkey' })
+  id: number;
+
+  @Column('varchar', { name: 'category_code', length: 4, nullable: true })
+  @ForeignKey(() => CategoryEntity, { name: 'sla_rules_category_code_fkey' })
+  categoryCode: string | null;
+
+  @Column('text')
+  urgency: 'normal' | 'urgent';
+
+  @Column('text')
+  basis: TimeBasis;
+
+  @Column('numeric', { name: 'accept_minutes' })
+  acceptMinutes: string;
+
+  @Column('numeric', { name: 'sign_minutes' })
+  signMinutes: string;
+
+  @Column('numeric', { name: 'handle_minutes' })
+  handleMinutes: string;
+
+  @Column('numeric', { name: 'verify_minutes' })
+  verifyMinutes: string;
+
+  @Column('numeric', { name: 'yellow_ratio', default: () => '0.8' })
+  yellowRatio: string;
+
+  @Column('numeric', { name: 'escalate_grace_minutes', default: 0 })
+  escalateGraceMinutes: string;
+
+  @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
+  updatedAt: Date;
+}
