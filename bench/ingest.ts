@@ -4,6 +4,7 @@
  * baseline measured in the same run: the same rows inserted with plain `pg`, one transaction each.
  *   npm run bench -- ingest            (BENCH_SECONDS, BENCH_CONCURRENCY to change the load)
  */
+import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
@@ -27,7 +28,7 @@ try {
   // points spread over every grid of the county, and a logged-in grid worker for each
   const grids = (await pool.query(`SELECT code, ST_X(p) AS lng, ST_Y(p) AS lat FROM (SELECT code, ST_PointOnSurface(geom) p FROM regions
     WHERE level = 'grid' AND code LIKE '330523%' ORDER BY code) x`)).rows as { code: string; lng: number; lat: number }[];
-  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', DB_POOL_SIZE: '20', API_PROCESSES: process.env.API_PROCESSES ?? '1' },
+  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', JWT_SECRET: randomBytes(48).toString('base64url'), DB_POOL_SIZE: '20', API_PROCESSES: process.env.API_PROCESSES ?? '1' },
     `http://127.0.0.1:${PORT}/health/live`);
   const agent = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 });
   let apiRun;

@@ -12,6 +12,16 @@ admin_url=${DATABASE_URL%/*}/postgres
 if ! psql "$admin_url" -tAc "select 1 from pg_database where datname = '$db'" | grep -q 1; then
   psql "$admin_url" -qc "create database \"$db\""
 fi
+# the token signing secret: generated once per installation, kept in .data/ (ignored by git), never a default
+if [ -z "${JWT_SECRET:-}" ]; then
+  mkdir -p .data
+  if [ ! -s .data/jwt-secret ]; then
+    (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > .data/jwt-secret)
+    echo "demo: generated a random JWT secret in .data/jwt-secret"
+  fi
+  JWT_SECRET=$(cat .data/jwt-secret)
+  export JWT_SECRET
+fi
 npx tsc -p tsconfig.build.json
 node dist/apps/api/src/cli.js migrate
 node dist/apps/api/src/cli.js seed-demo

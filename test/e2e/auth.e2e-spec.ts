@@ -15,7 +15,7 @@ let api: ApiHarness;
 let spareGridWorkers: string[] = [];
 beforeAll(async () => {
   api = await startApi('auth');
-  const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE '330523206%' ORDER BY code LIMIT 6`);
+  const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE '330523206%' ORDER BY code LIMIT 12`);
   spareGridWorkers = grids.rows.map((r: { code: string }) => `gw.${r.code}`);
 }, 120_000);
 afterAll(async () => { await api?.close(); });
@@ -104,8 +104,9 @@ describe('access tokens', () => {
       expectProblem(await api.http().get('/api/v1/me').set('Authorization', header), 401);
     }
     // a token signed with another secret
-    const forged = await new JwtService({ secret: 'someone-elses-secret-0123456789' })
-      .signAsync({ sub: '00000000-0000-0000-0000-000000000000', usr: 'admin', role: 'admin', unit: null, jur: '330523' });
+    const forged = await new JwtService({ secret: 'someone-elses-secret-0123456789-abcdefgh' })
+      .signAsync({ sub: '00000000-0000-0000-0000-000000000000', sid: '00000000-0000-0000-0000-000000000000', usr: 'admin' },
+        { expiresIn: 600, issuer: 'grid141:330523', audience: 'grid141-api' });
     expectProblem(await me(forged), 401);
     expect((await me(good)).status).toBe(200);
   });
@@ -166,15 +167,17 @@ describe('refresh tokens rotate', () => {
 });
 
 describe('lockout', () => {
-  it('after 5 wrong passwords even the right password gets 423 Locked; every attempt is audited', async () => {
+  it('after 5 wrong passwords even the right password is refused with the same 401; every attempt is audited', async () => {
     const user = spare();
-    for (let i = 0; i < 5; i++) expectProblem(await login(user, `wrong-${i}`), 401);
-    const locked = expectProblem(await login(user), 423);
-    expect(locked.type).toBe('urn:grid141:problem:account-locked');
-    expect(locked.detail).toMatch(/locked until/);
-    expectProblem(await login(user, 'wrong-again'), 423);
+    const first = expectProblem(await login(user, 'wrong-0'), 401);
+    for (let i = 1; i < 5; i++) expectProblem(await login(user, `wrong-${i}`), 401);
+    // locked: the right password gets exactly the answer a wrong one gets (no hint that the account exists or is locked)
+    const locked = await login(user);
+    expectProblem(locked, 401);
+    expect(locked.body).toEqual(first);
+    expectProblem(await login(user, 'wrong-again'), 401);
     const { rows: [u] } = await api.db.query(`SELECT failed_logins, locked_until > now() + interval '5 minutes' AS locked FROM users WHERE username = $1`, [user]);
-    expect(u).toEqual({ failed_logins: 5, locked: true });
+    expect(u).toEqual({ failed_logins: 7, locked: true });
 
     const rows = await audit(user);
     expect(rows.map((r) => r.outcome)).toEqual(['failed', 'failed', 'failed', 'failed', 'failed', 'denied', 'denied']);

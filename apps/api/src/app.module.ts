@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
-import { AppConfig, CoreModule } from '#core';
+import { AppConfig, AuthModule, CoreModule } from '#core';
 import { AdminController } from './admin/admin.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
@@ -14,6 +14,7 @@ import { RegionsController } from './regions/regions.controller.js';
 @Module({
   imports: [
     CoreModule,
+    AuthModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),

@@ -35,6 +35,7 @@ export * from './events/events.service.js';
 export * from './sla/sla.service.js';
 export * from './attachments/attachments.service.js';
 export * from './core.module.js';
+export * from './auth/auth.module.js';
 export * from './seed/demo-seed.js';
 export * from './regions/regions-seed.js';
 export * from './redis/redis.module.js';

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -59,7 +60,8 @@ export async function dropDatabase(name: string): Promise<void> {
 export function configureEnv(dbName: string, extra: Record<string, string> = {}): void {
   process.env.DATABASE_URL = dbUrl(dbName);
   process.env.REDIS_PREFIX = `t_${RUN}_${dbName.slice(-6)}`;
-  process.env.JWT_SECRET = 'test-secret-0123456789abcdef';
+  // a fresh random secret per test file: nothing published can sign a token the tests accept
+  process.env.JWT_SECRET = randomBytes(48).toString('base64url');
   process.env.DB_POOL_SIZE = '10';
   Object.assign(process.env, extra);
 }

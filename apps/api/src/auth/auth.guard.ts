@@ -19,7 +19,7 @@ export class AuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<Request & { actor?: Actor }>();
     const header = req.headers.authorization ?? '';
     const match = /^Bearer (.+)$/i.exec(header);
-    if (!match?.[1]) throw Problem.unauthorized('an Authorization: Bearer <accessToken> header is required');
+    if (!match?.[1] || match[1].length > 4096) throw Problem.unauthorized('an Authorization: Bearer <accessToken> header is required');
     req.actor = await this.auth.verify(match[1]);
     return true;
   }

@@ -1,6 +1,6 @@
 import type { Role } from '#domain';
 
-/** The authenticated caller, as carried in the access token. Services take it first. */
+/** The authenticated caller, read from its live session on every request. Services take it first. */
 export interface Actor {
   id: string;
   username: string;
@@ -8,4 +8,6 @@ export interface Actor {
   unitCode: string | null;
   /** Region-code prefix of everything this user may see (县/乡镇/网格 code). */
   jurisdictionCode: string;
+  /** The session the access token belongs to (logout ends it). */
+  sessionId: string;
 }

@@ -5,10 +5,12 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Role } from '#domain';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
+import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from './actor.js';
-import { verifyPassword } from './passwords.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { passwordPolicyProblem } from './password-policy.js';
 import { UsersRepository } from './users.repository.js';
 import type { UserRecord } from './users.repository.js';
 
@@ -16,28 +18,51 @@ export interface SessionTokens {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
-  user: { id: string; username: string; displayName: string; role: Role; regionCode: string; unitCode: string | null };
+  user: { id: string; username: string; displayName: string; role: Role; regionCode: string; unitCode: string | null;
+    mustChangePassword: boolean };
 }
 
+/** The caller as /me shows it (the session id stays on the server). */
+export interface MeView {
+  id: string;
+  username: string;
+  role: Role;
+  unitCode: string | null;
+  jurisdictionCode: string;
+}
+
+/** Claims of an access token. `sid` ties it to a session that logout, refresh reuse or a password change revoke. */
 interface AccessClaims {
   sub: string;
+  sid: string;
   usr: string;
-  role: Role;
-  unit: string | null;
-  jur: string;
 }
 
+/** Who issues and who accepts the access tokens. */
+export const TOKEN_AUDIENCE = 'grid141-api';
+export const tokenIssuer = (countyCode: string) => `grid141:${countyCode}`;
+
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-// A fixed dummy hash so that an unknown username costs as much time as a wrong password.
+// A fixed dummy hash so that an unknown username, a disabled or a locked account cost as much time as a wrong password.
 const DUMMY_HASH = '$argon2id$v=19$m=65536,p=4,t=3$PRoqukA6GQIVkArTZK1ylg$yRGylXogeAP6UEdfwYwFiy8aqz4wqQvYtWCvtm7kOmE';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * Login with a short JWT access token and a rotating refresh token: each refresh token works once;
- * presenting a used one again revokes its whole family (token theft). Repeated failures lock the account.
+ * The one answer to every failed login: an unknown user, a disabled or locked account and a wrong password are
+ * indistinguishable to the caller (same status, same body; each costs one argon2 verification).
+ */
+const loginRefused = () => Problem.unauthorized('wrong username or password, or the account is temporarily locked');
+
+/**
+ * Login with a short JWT access token and a rotating refresh token, both bound to a session row. Every request checks
+ * that its session is alive and its user enabled, so logout, refresh-token reuse, a password change or disabling a user
+ * end access at once. Failed logins are counted atomically before the password is evaluated: N parallel guesses count
+ * as N, and guesses past the limit are refused without being evaluated.
  */
 @Injectable()
 export class AuthService {
-  private readonly verified = new Map<string, { actor: Actor; exp: number }>();
+  /** Signature and claims already checked for a token (bounded): saves the HMAC, never the session check. */
+  private readonly verified = new Map<string, { claims: AccessClaims; exp: number }>();
 
   constructor(
     private readonly config: AppConfig,
@@ -48,79 +73,175 @@ export class AuthService {
   ) {}
 
   async login(username: string, password: string, ip: string | null): Promise<SessionTokens> {
-    const user = await this.users.findByUsername(username);
-    if (!user || user.disabled) {
+    const attempt = await this.users.reserveAttempt(username, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCK_MINUTES);
+    if (!attempt || attempt.user.disabled) {
       await verifyPassword(DUMMY_HASH, password);
-      await this.audit.record({ username, action: 'login', outcome: 'failed', ip, detail: { reason: 'unknown user' } });
-      throw Problem.unauthorized('wrong username or password');
+      await this.audit.record({ actorId: attempt?.user.id ?? null, username, action: 'login', outcome: 'failed', ip,
+        detail: { reason: attempt ? 'disabled' : 'unknown user' } });
+      throw loginRefused();
     }
-    if (user.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
-      await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'denied', ip, detail: { reason: 'locked' } });
-      throw new Problem(423, 'Locked', `account locked until ${user.lockedUntil.toISOString()} after repeated failed logins`,
-        [], 'urn:grid141:problem:account-locked');
+    const { user } = attempt;
+    if (attempt.locked) {
+      await verifyPassword(DUMMY_HASH, password);
+      await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'denied', ip,
+        detail: { reason: 'locked', attempts: user.failedLogins, lockedUntil: user.lockedUntil?.toISOString() ?? null } });
+      throw loginRefused();
     }
     if (!(await verifyPassword(user.passwordHash, password))) {
-      const state = await this.users.recordFailure(user.id, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCK_MINUTES);
-      await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'failed', ip, detail: { failures: state.failedLogins } });
-      throw Problem.unauthorized('wrong username or password');
+      const lockedUntil = await this.users.lockIfOverLimit(user.id, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCK_MINUTES);
+      await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'failed', ip,
+        detail: { failures: user.failedLogins, ...(lockedUntil ? { lockedUntil: lockedUntil.toISOString() } : {}) } });
+      throw loginRefused();
     }
     await this.users.recordSuccess(user.id);
-    await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'ok', ip });
-    return this.issue(user, uuidv7());
+    return this.db.tx(async (sql) => {
+      const sessionId = await this.openSession(sql, user.id, ip);
+      await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'ok', ip, detail: { sessionId } }, sql);
+      return this.issue(sql, user, sessionId);
+    });
   }
 
-  async refresh(refreshToken: string): Promise<SessionTokens> {
-    const rows = await this.db.query<{ id: string; userId: string; familyId: string; usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }>(
-      `SELECT id, user_id AS "userId", family_id AS "familyId", used_at AS "usedAt", revoked_at AS "revokedAt", expires_at AS "expiresAt"
-         FROM refresh_tokens WHERE token_hash = $1`, [sha256(refreshToken)]);
-    const token = rows[0];
-    if (!token || token.revokedAt || token.expiresAt.getTime() <= Date.now()) throw Problem.unauthorized('refresh token is invalid or expired');
-    if (token.usedAt) {
-      // Reuse of a rotated token: someone else holds the family. Revoke all of it.
-      await this.db.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`, [token.familyId]);
-      await this.audit.record({ actorId: token.userId, action: 'refresh_reuse', outcome: 'denied', detail: { familyId: token.familyId } });
-      throw Problem.unauthorized('refresh token was already used; the session is revoked');
-    }
-    const claimed = await this.db.exec(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1 AND used_at IS NULL`, [token.id]);
-    if (claimed.rowCount !== 1) throw Problem.unauthorized('refresh token was already used');
-    const user = await this.users.findById(token.userId);
-    if (!user || user.disabled) throw Problem.unauthorized('user is disabled');
-    return this.issue(user, token.familyId);
+  async refresh(refreshToken: string, ip: string | null = null): Promise<SessionTokens> {
+    const invalid = () => Problem.unauthorized('refresh token is invalid or expired');
+    return this.db.tx(async (sql) => {
+      const [token] = await sql.query<{ id: string; userId: string; sessionId: string; usedAt: Date | null; revokedAt: Date | null;
+        expiresAt: Date; sessionRevokedAt: Date | null; sessionExpiresAt: Date }>(
+        `SELECT t.id, t.user_id AS "userId", t.family_id AS "sessionId", t.used_at AS "usedAt", t.revoked_at AS "revokedAt",
+                t.expires_at AS "expiresAt", s.revoked_at AS "sessionRevokedAt", s.expires_at AS "sessionExpiresAt"
+           FROM refresh_tokens t JOIN sessions s ON s.id = t.family_id
+          WHERE t.token_hash = $1 FOR UPDATE OF t, s`, [sha256(refreshToken)]);
+      const now = Date.now();
+      if (!token || token.revokedAt || token.sessionRevokedAt || token.expiresAt.getTime() <= now || token.sessionExpiresAt.getTime() <= now) {
+        throw invalid();
+      }
+      if (token.usedAt) {
+        // reuse of a rotated token: someone else holds the session. End it (and its access tokens) at once.
+        await this.revokeSessions(sql, 'id = $1', [token.sessionId], 'refresh_reuse');
+        await this.audit.record({ actorId: token.userId, action: 'refresh_reuse', outcome: 'denied', ip, detail: { sessionId: token.sessionId } }, sql);
+        return null;
+      }
+      await sql.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [token.id]);
+      const user = await this.users.findById(token.userId, sql);
+      if (!user || user.disabled) throw invalid();
+      return this.issue(sql, user, token.sessionId);
+    }).then((tokens) => {
+      // the revocation above must commit, so the refusal is thrown after the transaction
+      if (!tokens) throw Problem.unauthorized('refresh token was already used; the session is revoked');
+      return tokens;
+    });
   }
 
   /**
-   * Verifies an access token; returns the actor or throws 401. A verified token is remembered until it expires
-   * (a bounded map), so a phone resubmitting its queue is not re-verified on every request.
+   * Verifies an access token: signature (HS256 only), issuer, audience, expiry (required), then — on every request, not
+   * cached — that its session is alive and its user exists and is enabled. Role, unit and jurisdiction come from the
+   * user row, so a change applies at once. Throws 401 otherwise.
    */
   async verify(accessToken: string): Promise<Actor> {
+    const refused = () => Problem.unauthorized('access token is missing, invalid, expired or revoked');
+    let claims: AccessClaims;
     const hit = this.verified.get(accessToken);
-    if (hit && hit.exp > Date.now()) return hit.actor;
-    try {
-      const c = await this.jwt.verifyAsync<AccessClaims & { exp: number }>(accessToken);
-      const actor: Actor = { id: c.sub, username: c.usr, role: c.role, unitCode: c.unit, jurisdictionCode: c.jur };
+    if (hit && hit.exp > Date.now()) {
+      claims = hit.claims;
+    } else {
+      let c: AccessClaims & { exp?: unknown; iat?: unknown };
+      try {
+        c = await this.jwt.verifyAsync(accessToken, { issuer: tokenIssuer(this.config.COUNTY_CODE), audience: TOKEN_AUDIENCE });
+      } catch {
+        throw refused();
+      }
+      // jsonwebtoken accepts a token without exp; we do not
+      if (typeof c.exp !== 'number' || typeof c.iat !== 'number' || typeof c.sub !== 'string' || !UUID.test(c.sub)
+        || typeof c.sid !== 'string' || !UUID.test(c.sid) || c.exp - c.iat > this.config.ACCESS_TOKEN_TTL_SECONDS + 60) throw refused();
+      claims = { sub: c.sub, sid: c.sid, usr: String(c.usr) };
       if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value!);
-      this.verified.set(accessToken, { actor, exp: c.exp * 1000 });
-      return actor;
-    } catch {
-      throw Problem.unauthorized('access token is missing, invalid or expired');
+      this.verified.set(accessToken, { claims, exp: c.exp * 1000 });
     }
+    const actor = await this.users.activeSession(claims.sid, claims.sub);
+    if (!actor) {
+      this.verified.delete(accessToken);
+      throw refused();
+    }
+    return actor;
   }
 
-  private async issue(user: UserRecord, familyId: string): Promise<SessionTokens> {
-    const claims: AccessClaims = { sub: user.id, usr: user.username, role: user.role, unit: user.unitCode, jur: user.jurisdictionCode };
-    const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS });
+  /** Ends the caller's session: its refresh token and every access token of it stop working at once. */
+  async logout(actor: Actor, ip: string | null): Promise<void> {
+    await this.db.tx(async (sql) => {
+      await this.revokeSessions(sql, 'id = $1', [actor.sessionId], 'logout');
+      await this.audit.record({ actorId: actor.id, username: actor.username, action: 'logout', outcome: 'ok', ip,
+        detail: { sessionId: actor.sessionId } }, sql);
+    });
+  }
+
+  /**
+   * Changes the caller's password after checking the current one (a wrong one counts toward the lockout). Every session
+   * of the user ends, including this one; the answer carries tokens for a new session.
+   */
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string, ip: string | null): Promise<SessionTokens> {
+    const attempt = await this.users.reserveAttempt(actor.username, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCK_MINUTES);
+    if (!attempt || attempt.user.disabled) throw Problem.unauthorized('access token is missing, invalid, expired or revoked');
+    const { user } = attempt;
+    const ok = !attempt.locked && (await verifyPassword(user.passwordHash, currentPassword));
+    if (!ok) {
+      if (!attempt.locked) await this.users.lockIfOverLimit(user.id, this.config.LOGIN_MAX_FAILURES, this.config.LOGIN_LOCK_MINUTES);
+      await this.audit.record({ actorId: user.id, username: user.username, action: 'password_change', outcome: 'failed', ip,
+        detail: { reason: attempt.locked ? 'locked' : 'wrong current password' } });
+      throw Problem.invalidField('currentPassword', 'is wrong, or the account is temporarily locked');
+    }
+    await this.users.recordSuccess(user.id);
+    const policy = passwordPolicyProblem(newPassword, user.username);
+    if (policy) throw Problem.invalidField('newPassword', policy);
+    if (await verifyPassword(user.passwordHash, newPassword)) throw Problem.invalidField('newPassword', 'must differ from the current password');
+    const hash = await hashPassword(newPassword);
+    return this.db.tx(async (sql) => {
+      await sql.query(`UPDATE users SET password_hash = $2, password_changed_at = now(), must_change_password = false WHERE id = $1`, [user.id, hash]);
+      const ended = await this.revokeSessions(sql, 'user_id = $1', [user.id], 'password_change');
+      const sessionId = await this.openSession(sql, user.id, ip);
+      await this.audit.record({ actorId: user.id, username: user.username, action: 'password_change', outcome: 'ok', ip,
+        detail: { sessionsEnded: ended, sessionId } }, sql);
+      return this.issue(sql, { ...user, mustChangePassword: false }, sessionId);
+    });
+  }
+
+  me(actor: Actor): MeView {
+    return { id: actor.id, username: actor.username, role: actor.role, unitCode: actor.unitCode, jurisdictionCode: actor.jurisdictionCode };
+  }
+
+  /** Revokes the matching live sessions and their refresh tokens; returns how many sessions ended. */
+  private async revokeSessions(sql: Sql, where: string, params: unknown[], reason: string): Promise<number> {
+    const ended = await sql.query<{ id: string }>(
+      `UPDATE sessions SET revoked_at = now(), revoked_reason = $${params.length + 1} WHERE ${where} AND revoked_at IS NULL RETURNING id`,
+      [...params, reason]);
+    if (ended.length > 0) {
+      await sql.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = ANY($1::uuid[]) AND revoked_at IS NULL`, [ended.map((s) => s.id)]);
+    }
+    return ended.length;
+  }
+
+  private async openSession(sql: Sql, userId: string, ip: string | null): Promise<string> {
+    const id = uuidv7();
+    await sql.query(`INSERT INTO sessions (id, user_id, expires_at, ip) VALUES ($1, $2, now() + make_interval(secs => $3), $4)`,
+      [id, userId, this.config.REFRESH_TOKEN_TTL_SECONDS, ip]);
+    return id;
+  }
+
+  private async issue(sql: Sql, user: UserRecord, sessionId: string): Promise<SessionTokens> {
+    const claims: AccessClaims = { sub: user.id, sid: sessionId, usr: user.username };
+    const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS,
+      issuer: tokenIssuer(this.config.COUNTY_CODE), audience: TOKEN_AUDIENCE });
     const refreshToken = randomBytes(32).toString('base64url');
-    await this.db.query(
+    // a refresh token never outlives its session
+    await sql.query(
       `INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at)
-       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [uuidv7(), user.id, familyId, sha256(refreshToken), this.config.REFRESH_TOKEN_TTL_SECONDS],
+       SELECT $1, $2, $3, $4, least(now() + make_interval(secs => $5), s.expires_at) FROM sessions s WHERE s.id = $3`,
+      [uuidv7(), user.id, sessionId, sha256(refreshToken), this.config.REFRESH_TOKEN_TTL_SECONDS],
     );
     return {
       accessToken,
       refreshToken,
       expiresIn: this.config.ACCESS_TOKEN_TTL_SECONDS,
       user: { id: user.id, username: user.username, displayName: user.displayName, role: user.role,
-        regionCode: user.jurisdictionCode, unitCode: user.unitCode },
+        regionCode: user.jurisdictionCode, unitCode: user.unitCode, mustChangePassword: user.mustChangePassword },
     };
   }
 }

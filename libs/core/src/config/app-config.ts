@@ -1,5 +1,24 @@
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import { randomBytes } from 'node:crypto';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+
+/** Secrets that have been published (old defaults, documentation examples, common placeholders): never accepted. */
+export const KNOWN_SECRETS: readonly string[] = [
+  'dev-only-secret-change-me-please', 'change-me-to-a-long-random-secret', 'test-secret-0123456789abcdef', 'secret', 'changeme',
+  'change-me', 'changeit', 'password', 'jwt-secret', 'jwtsecret', 'your-256-bit-secret', 'your-secret-key', 'supersecret',
+  'grid141', 'grid141-secret', 'Grid141!demo', 'development', 'production',
+];
+/** Minimum length of JWT_SECRET: 32 characters (≥ 256 bits from a random base64/hex generator). */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Why a secret is unacceptable outside development mode, or null when it is fine. */
+export function weakSecretReason(secret: string | undefined): string | null {
+  if (secret === undefined || secret === '') return 'is missing: set a long random secret (e.g. `openssl rand -base64 48`)';
+  if (KNOWN_SECRETS.some((k) => k.toLowerCase() === secret.toLowerCase())) return 'is a published default or placeholder: generate a random one';
+  if (secret.length < MIN_SECRET_LENGTH) return `is too short: at least ${MIN_SECRET_LENGTH} characters`;
+  if (new Set(secret).size < 8) return 'has too few distinct characters to be random';
+  return null;
+}
 
 /**
  * The only place that reads process.env. Validated once at start-up: a bad variable stops the
@@ -10,7 +29,13 @@ export class AppConfig {
   @IsString() REDIS_URL = 'redis://127.0.0.1:6379';
   /** Prefix for BullMQ queues and socket rooms, so test runs never share Redis keys. */
   @IsString() @Matches(/^[a-z0-9_-]+$/i) REDIS_PREFIX = 'grid141';
-  @IsString() @MinLength(16) JWT_SECRET = 'dev-only-secret-change-me-please';
+  /**
+   * HMAC key of the access tokens. No default: the API refuses to start with a missing, short or published secret
+   * unless GRID141_DEV_MODE=true, where a missing one is replaced by a random per-process secret.
+   */
+  @IsOptional() @IsString() JWT_SECRET?: string;
+  /** Explicit development mode: relaxes only the JWT_SECRET rule (never set it in production). */
+  @IsOptional() @IsIn(['true', 'false']) GRID141_DEV_MODE: 'true' | 'false' = 'false';
   @Type(() => Number) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SECONDS = 900;
   @Type(() => Number) @IsInt() @Min(3600) REFRESH_TOKEN_TTL_SECONDS = 30 * 86400;
   @Type(() => Number) @IsInt() @Min(1) @Max(50) LOGIN_MAX_FAILURES = 5;
@@ -43,4 +68,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   return config;
+}
+
+const devSecrets = new WeakMap<AppConfig, string>();
+
+/**
+ * The key that signs and verifies access tokens, checked where tokens are made (the API), not in processes that never
+ * touch them (worker, CLI). Throws with the variable's name on a missing, short or published secret, unless
+ * GRID141_DEV_MODE=true, where a missing secret becomes a random one for this process.
+ */
+export function jwtSecretOf(config: AppConfig): string {
+  const weak = weakSecretReason(config.JWT_SECRET);
+  if (weak === null) return config.JWT_SECRET!;
+  if (config.GRID141_DEV_MODE !== 'true') {
+    throw new Error(`Invalid configuration:\n  JWT_SECRET ${weak} (only GRID141_DEV_MODE=true accepts a weak or missing secret)`);
+  }
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  let random = devSecrets.get(config);
+  if (!random) { random = randomBytes(48).toString('base64url'); devSecrets.set(config, random); }
+  return random;
 }
