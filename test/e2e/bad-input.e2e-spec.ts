@@ -323,7 +323,7 @@ describe('inputs that must be refused before they reach SQL', () => {
     expect(next.body.items[0].id).not.toBe(page.body.items[0].id);
   });
 
-  it('a JSON body over the 1 MB limit is 413 about the body (not a file); a non-JSON body is 400', async () => {
+  it('a JSON body over the 1 MB limit is 413 about the body (not a file); a body of another media type is 415; invalid JSON is 400', async () => {
     await unchanged(async () => {
       const gw = await as(GW);
       const big = expectProblem(await gw.post('/events', await validReport({ description: 'x'.repeat(2 * 1024 * 1024) })), 413);
@@ -332,7 +332,7 @@ describe('inputs that must be refused before they reach SQL', () => {
       expect(big.errors ?? []).toEqual([]);
       const token = await api.token(GW);
       expectProblem(await api.http().post('/api/v1/events').set('Authorization', `Bearer ${token}`).set('Content-Type', 'text/plain')
-        .send('id=1'), 400, 'id');
+        .send('id=1'), 415, 'body');
       const bad = expectProblem(await gw.raw('/events', 'null'), 400);
       expect(bad.title).toBe('Bad Request');
       expect(bad.detail).toMatch(/not valid JSON/);

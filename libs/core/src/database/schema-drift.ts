@@ -46,6 +46,11 @@ export interface KnownSchemaException {
 export interface SchemaDrift {
   /** SQL the schema builder would run to make the database match the entities (empty when they agree). */
   pending: string[];
+  /**
+   * What the schema builder does not compare, compared here against the catalogue: CHECK expressions, index column
+   * order and WHERE predicates, single-column unique constraint names.
+   */
+  catalogue: string[];
   /** Problems with the known exceptions: missing, defined differently, or not declared in the list. */
   exceptions: string[];
 }
@@ -59,16 +64,80 @@ export async function pendingSchemaSql(ds: DataSource): Promise<{ up: SchemaQuer
   return { up: sql.upQueries.map(plain), down: sql.downQueries.map(plain) };
 }
 
-const asText = (q: SchemaQuery) => (q.parameters?.length ? `${q.query} -- parameters: ${JSON.stringify(q.parameters)}` : q.query.trim());
+const asText = (q: SchemaQuery) => {
+  const text = q.query.replace(/\s+/g, ' ').trim();
+  return q.parameters?.length ? `${text} -- parameters: ${JSON.stringify(q.parameters)}` : text;
+};
 
 /** Entity indexes the schema builder skips (`synchronize: false`): each must be a named known exception. */
 function unsyncedIndexes(metadatas: readonly EntityMetadata[]): string[] {
   return metadatas.flatMap((m) => m.indices.filter((i) => i.synchronize === false).map((i) => i.name));
 }
 
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The schema builder matches CHECK constraints and indexes by name only (and a unique constraint by its column), so
+ * an edited expression, predicate or column order would pass it. Each one the entities declare is therefore built
+ * once more on an empty temporary copy of its table, PostgreSQL prints both definitions, and they must be equal.
+ * Runs in a transaction that is rolled back.
+ */
+async function compareWithCatalogue(ds: DataSource): Promise<string[]> {
+  const problems: string[] = [];
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  await runner.startTransaction();
+  try {
+    let n = 0;
+    const unsynced = new Set(unsyncedIndexes(ds.entityMetadatas));
+    for (const m of ds.entityMetadatas) {
+      // a missing table is the schema builder's finding (CREATE TABLE)
+      const [exists] = await runner.query(`SELECT to_regclass($1) IS NOT NULL AS "exists"`, [ident(m.tableName)]);
+      if (!exists.exists) continue;
+      const probe = `schema_drift_probe_${n++}`;
+      await runner.query(`CREATE TEMP TABLE ${probe} (LIKE ${ident(m.tableName)})`);
+      for (const check of m.checks) {
+        await runner.query(`ALTER TABLE ${probe} ADD CONSTRAINT ${ident(check.name)} CHECK (${check.expression})`);
+      }
+      for (const index of m.indices.filter((i) => i.synchronize !== false)) {
+        const method = index.isSpatial ? 'gist' : (index.type ?? 'btree');
+        const columns = index.columns.map((c) => ident(c.databaseName)).join(', ');
+        await runner.query(`CREATE ${index.isUnique ? 'UNIQUE ' : ''}INDEX ${ident(index.name)} ON ${probe} USING ${method} (${columns})`
+          + (index.where ? ` WHERE ${index.where}` : ''));
+      }
+      const definitions = async (table: string): Promise<Map<string, string>> => {
+        const rows: { name: string; def: string }[] = await runner.query(
+          `SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = $1::regclass AND contype IN ('c', 'u')
+           UNION ALL
+           SELECT c.relname, regexp_replace(pg_get_indexdef(c.oid), '^.* USING ', 'USING ') FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)`, [table]);
+        return new Map(rows.map((r) => [r.name, r.def]));
+      };
+      const live = await definitions(m.tableName);
+      for (const unique of m.uniques) {
+        const columns = unique.columns.map((c) => ident(c.databaseName)).join(', ');
+        await runner.query(`ALTER TABLE ${probe} ADD CONSTRAINT ${ident(unique.name)} UNIQUE (${columns})`);
+      }
+      const wanted = await definitions(probe);
+      for (const [name, def] of wanted) {
+        const found = live.get(name);
+        if (found === undefined) problems.push(`${m.tableName}: ${name} is missing (entity: ${def})`);
+        else if (found !== def) problems.push(`${m.tableName}: ${name} differs\n    entity:   ${def}\n    database: ${found}`);
+      }
+      for (const [name, def] of live) {
+        if (!wanted.has(name) && !unsynced.has(name)) problems.push(`${m.tableName}: ${name} is not in the entity (database: ${def})`);
+      }
+    }
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
+  return problems;
+}
+
 /**
  * Compares the entities with the database behind `ds` (migrated to head): the schema builder must propose nothing,
- * and each known exception must be in the database exactly as listed.
+ * what it does not compare must match the catalogue, and each known exception must be in the database exactly as listed.
  */
 export async function checkSchemaDrift(ds: DataSource, exceptions: readonly KnownSchemaException[] = KNOWN_SCHEMA_EXCEPTIONS): Promise<SchemaDrift> {
   const { up } = await pendingSchemaSql(ds);
@@ -91,7 +160,7 @@ export async function checkSchemaDrift(ds: DataSource, exceptions: readonly Know
       if (rows.length === 0) problems.push(`sequence ${e.name} is missing (expected: ${e.definition})`);
     }
   }
-  return { pending: up.map(asText), exceptions: problems };
+  return { pending: up.map(asText), catalogue: await compareWithCatalogue(ds), exceptions: problems };
 }
 
 /** A readable report of a drift (empty string when there is none). */
@@ -100,6 +169,7 @@ export function describeSchemaDrift(drift: SchemaDrift): string {
   if (drift.pending.length > 0) {
     parts.push(`entities and migrations disagree; a migration generated now would run:\n${drift.pending.map((q) => `  ${q};`).join('\n')}`);
   }
+  if (drift.catalogue.length > 0) parts.push(`definitions the schema builder does not compare:\n${drift.catalogue.map((p) => `  ${p}`).join('\n')}`);
   if (drift.exceptions.length > 0) parts.push(`known exceptions:\n${drift.exceptions.map((p) => `  ${p}`).join('\n')}`);
   return parts.join('\n');
 }
