@@ -197,6 +197,36 @@ describe('SLA faults: every due escalation happens exactly once, within the swee
     expect(await redis.exists(`${prefix}:sla:armed`)).toBe(1);
   });
 
+  it('a flush landing between the watermark read and its write still triggers the full rebuild', async () => {
+    const { SlaEngine } = await import('#core');
+    const engine = api.app.get(SlaEngine);
+    const events = [await reportUrgent(), await reportUrgent()];
+    const prefix = process.env.REDIS_PREFIX!;
+    const jobOf = (ev: { id: string; slaNextAt: string }) => redisJob(`${ev.id}_${Date.parse(ev.slaNextAt)}`);
+    // an ordinary pass first, so that the watermark exists and the next pass reads it (an incremental pass)
+    await engine.sweep();
+    expect(await redis.exists(`${prefix}:sla:armed`)).toBe(1);
+    let flushed = 0;
+    const result = await engine.sweep(2000, {
+      beforeWatermark: async () => {
+        if (flushed++ > 0) return;
+        // the pass has read the watermark and added its jobs; now Redis loses everything under our prefix
+        const keys = await scan(`${prefix}:*`);
+        if (keys.length) await redis.del(...keys);
+        for (const ev of events) expect(await jobOf(ev)).toBeNull();
+      },
+    });
+    expect(flushed).toBe(2);
+    // the loss was detected within the same call: a full rebuild ran, every job is back, the watermark is written again
+    expect(result.full).toBe(true);
+    for (const ev of events) expect(await jobOf(ev)).not.toBeNull();
+    expect(await redis.exists(`${prefix}:sla:armed`)).toBe(1);
+    // and the timers fire: each event escalates exactly once
+    await startWorker();
+    for (const ev of events) await waitFor('escalation after a mid-pass flush', () => escalated(ev.id));
+    for (const ev of events) await expectEscalatedOnce(ev, SWEEP_MS + SLACK_MS);
+  });
+
   it('two workers at once never double-escalate or double-urge', async () => {
     await startWorker();
     await startWorker();

@@ -16,7 +16,9 @@ export class ProblemFilter implements ExceptionFilter {
 
   constructor(private readonly audit: AuditService) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(thrown: unknown, host: ArgumentsHost): void {
+    // Nest wraps errors raised in Express middleware (body-parser's verify, the body guard) in an HttpException
+    const exception = thrown instanceof HttpException && !(thrown instanceof Problem) && thrown.cause instanceof Problem ? thrown.cause : thrown;
     const ctx = host.switchToHttp();
     const res = ctx.getResponse<Response>();
     const req = ctx.getRequest<Request>();
@@ -37,11 +39,29 @@ export class ProblemFilter implements ExceptionFilter {
         if (req.is('multipart/form-data')) body.errors = [{ field: 'file', message: 'too large' }];
         else body.detail = `request body is too large: ${body.detail}`;
       }
-      if (status === 400 && isJsonSyntaxError(exception.cause)) body.detail = `request body is not valid JSON: ${body.detail}`;
-    } else if (isBodyParserError(exception)) {
+      if (status === 400 && isJsonSyntaxError(exception.cause)) {
+        body.detail = `request body is not valid JSON: ${body.detail}`;
+        body.errors = [{ field: 'body', message: 'is not valid JSON' }];
+      }
+      if (status === 400 && exception.cause instanceof URIError) body.errors = [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }];
+      if (status >= 400 && status < 500) body.type = 'urn:grid141:problem:invalid-input';
+    } else if (isClientError(exception)) {
+      // errors from Express and its parsers (body-parser, the router's param decoding) that carry a 4xx status
       status = exception.status;
-      body = { type: 'about:blank', title: status === 413 ? 'Content Too Large' : 'Bad Request', status,
-        detail: status === 413 ? 'request body is too large' : `request body is not valid JSON: ${exception.message}` };
+      const parse = exception.type === 'entity.parse.failed';
+      body = { type: 'urn:grid141:problem:invalid-input', title: titleOf(status), status,
+        detail: status === 413 ? 'request body is too large' : parse ? `request body is not valid JSON: ${exception.message}` : exception.message };
+    } else if (isPgInputError(exception)) {
+      // a value PostgreSQL refused (class 22 data exception, 23 integrity): a request the validators let through.
+      // It is the caller's input, so a 4xx — and logged, because the validator that should have caught it is missing.
+      const pg = exception;
+      status = pg.code === '23505' ? 409 : pg.code.startsWith('23') ? 422 : 400;
+      this.logger.warn(`input refused by PostgreSQL (${pg.code}) on ${req.method} ${req.originalUrl}: ${pg.message}`);
+      const field = pg.column ?? 'body';
+      const message = pg.code === '23505' ? 'already exists' : pg.code.startsWith('23') ? 'refers to something that does not exist or is not allowed'
+        : 'is not a valid value';
+      body = { type: 'urn:grid141:problem:invalid-input', title: titleOf(status), status, detail: `${field}: ${message}`,
+        errors: [{ field, message }] };
     } else {
       status = 500;
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
@@ -71,6 +91,15 @@ function isJsonSyntaxError(cause: unknown): boolean {
   return cause instanceof SyntaxError && (cause as { type?: unknown }).type === 'entity.parse.failed';
 }
 
-function isBodyParserError(e: unknown): e is { status: number; message: string; type: string } {
-  return typeof e === 'object' && e !== null && 'type' in e && 'status' in e && typeof (e as { status: unknown }).status === 'number';
+function isClientError(e: unknown): e is { status: number; message: string; type?: string } {
+  if (typeof e !== 'object' || e === null) return false;
+  const status = (e as { status?: unknown }).status;
+  return typeof status === 'number' && status >= 400 && status < 500 && (e as { expose?: unknown }).expose !== false;
+}
+
+function isPgInputError(e: unknown): e is { code: string; message: string; column?: string } {
+  if (typeof e !== 'object' || e === null) return false;
+  const code = (e as { code?: unknown }).code;
+  // DatabaseError from pg (TypeORM wraps it as QueryFailedError with the same fields)
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) && 'severity' in e;
 }

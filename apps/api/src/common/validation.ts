@@ -2,6 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import type { ArgumentMetadata } from '@nestjs/common';
 import type { ValidationError } from 'class-validator';
 import { Problem } from '#core';
+import { findInputProblem } from './body-guard.js';
 import type { FieldProblem } from '#core';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
@@ -12,39 +13,22 @@ function flatten(errors: ValidationError[], prefix = ''): FieldProblem[] {
   });
 }
 
-const NUL_MESSAGE = 'must not contain NUL (\\u0000) characters';
-
 /**
- * The path of the first string holding a NUL character (PostgreSQL text cannot store one, so it would
- * fail deep in a query as a 500), named the way the client sent it; null when there is none.
+ * class-validator behind the checks every input gets whatever its DTO says: a body must be a JSON object, and every
+ * key and string of a body, query or path parameter must be well-formed Unicode without NUL and no prototype key
+ * (the body guard has checked bodies and queries already; path parameters are only known here).
  */
-export function findNul(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (depth > 20 || value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const hit = findNul(value[i], `${path}[${i}]`, depth + 1);
-      if (hit !== null) return hit;
-    }
-    return null;
-  }
-  for (const [key, v] of Object.entries(value)) {
-    const here = path ? `${path}.${key}` : key;
-    if (key.includes('\u0000')) return here;
-    const hit = findNul(v, here, depth + 1);
-    if (hit !== null) return hit;
-  }
-  return null;
-}
-
-/** class-validator plus a refusal of NUL characters in any string of a body, query or path parameter. */
 class ProblemValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && metadata.metatype && metadata.metatype !== Object && !metadata.data
+      && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+      throw Problem.badRequest('body: must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
+    }
     if (metadata.type !== 'custom') {
-      const field = findNul(value, metadata.data ?? '');
-      if (field !== null) {
-        const name = field || metadata.type;
-        throw Problem.badRequest(`${name}: ${NUL_MESSAGE}`, [{ field: name, message: NUL_MESSAGE }]);
+      const hit = findInputProblem(value, metadata.data ?? '');
+      if (hit !== null) {
+        const name = hit[0] || metadata.type;
+        throw Problem.badRequest(`${name}: ${hit[1]}`, [{ field: name, message: hit[1] }]);
       }
     }
     return super.transform(value, metadata);

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Response } from 'supertest';
+import { newId, pointIn, rowCounts, startApi } from './support/harness.js';
+import type { ApiHarness } from './support/harness.js';
+
+jest.setTimeout(60_000);
+
+// Issue 12, bad input on every route (the body guard and the validation pipe, before any handler): size and depth
+// limits checked on the raw bytes, prototype keys refused, text well-formed Unicode without NUL, one problem+json
+// answer naming the field, nothing written.
+const GRID = '330523001002001';
+const GW = `gw.${GRID}`;
+
+let api: ApiHarness;
+let token: string;
+beforeAll(async () => {
+  api = await startApi('input_guard');
+  token = await api.token(GW);
+}, 120_000);
+afterAll(async () => { await api?.close(); });
+
+function expectProblem(res: Response, status: number, field?: string) {
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text.slice(0, 300)}`);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = JSON.parse(res.text) as { status: number; detail: string; errors?: { field: string; message: string }[] };
+  expect(body.status).toBe(status);
+  if (field !== undefined) expect(body.errors?.map((e) => e.field)).toContain(field);
+  return body;
+}
+
+const rawPost = (url: string, body: string | Buffer, auth = true) => {
+  const req = api.http().post(`/api/v1${url}`).set('Content-Type', 'application/json');
+  // a Buffer goes out as its bytes (superagent would otherwise JSON-encode it)
+  return (auth ? req.set('Authorization', `Bearer ${token}`) : req).serialize((b: unknown) => b as string).send(body as string);
+};
+
+async function reportJson(extra = ''): Promise<string> {
+  const at = await pointIn(api.db, GRID);
+  return `{"id":"${newId()}","categoryCode":"0901","description":"路边暴露垃圾","location":{"lng":${at.lng},"lat":${at.lat}}${extra}}`;
+}
+
+async function unchanged(fn: () => Promise<void>) {
+  const before = await rowCounts(api.db);
+  const audit = (await api.db.query(`SELECT count(*)::int AS n FROM audit_log`)).rows[0].n;
+  await fn();
+  expect(await rowCounts(api.db)).toEqual(before);
+  expect((await api.db.query(`SELECT count(*)::int AS n FROM audit_log`)).rows[0].n).toBe(audit);
+}
+
+describe('JSON bodies are checked before parsing turns into work', () => {
+  it('nesting deeper than 32 levels is 400 on body, with or without a token, whatever the route', async () => {
+    await unchanged(async () => {
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+      for (const url of ['/events', '/auth/login', '/auth/refresh']) expectProblem(await rawPost(url, deep), 400, 'body');
+      expectProblem(await rawPost('/auth/login', deep, false), 400, 'body');
+      const nested = await reportJson(`,"address":${'{"a":'.repeat(40)}1${'}'.repeat(40)}`);
+      expectProblem(await rawPost('/events', nested), 400, 'body');
+    });
+    // brackets inside strings do not count
+    const ok = await rawPost('/events', await reportJson(`,"address":"${'[{'.repeat(50)}"`));
+    expect(ok.status).toBe(201);
+  });
+
+  it('invalid UTF-8 bytes are 400 on body', async () => {
+    await unchanged(async () => {
+      const json = Buffer.from(await reportJson(), 'utf8');
+      const at = json.indexOf(Buffer.from('路'));
+      const broken = Buffer.concat([json.subarray(0, at), Buffer.from([0xe8, 0xff]), json.subarray(at + 3)]);
+      expectProblem(await rawPost('/events', broken), 400, 'body');
+      expectProblem(await rawPost('/auth/login', Buffer.from([0x7b, 0x22, 0xc0, 0xaf, 0x22, 0x3a, 0x31, 0x7d]), false), 400, 'body');
+    });
+  });
+
+  it('a lone surrogate or a NUL in any string or key is 400 naming the field', async () => {
+    await unchanged(async () => {
+      const at = await pointIn(api.db, GRID);
+      const base = { id: newId(), categoryCode: '0901', location: { lng: at.lng, lat: at.lat } };
+      const withDescription = (d: string) => JSON.stringify({ ...base, description: 'x' }).replace('"description":"x"', `"description":"${d}"`);
+      expectProblem(await rawPost('/events', withDescription('abc\\ud800def')), 400, 'description');
+      expectProblem(await rawPost('/events', withDescription('\\udfff')), 400, 'description');
+      expectProblem(await rawPost('/events', withDescription('a\\u0000b')), 400, 'description');
+      expectProblem(await rawPost('/auth/login', '{"username":"\\ud83d","password":"x"}', false), 400, 'username');
+      expectProblem(await rawPost('/events', await reportJson(',"k\\u0000":1')), 400);
+    });
+    // a well-formed astral character (a surrogate pair) is fine
+    const ok = await rawPost('/events', JSON.stringify({ ...(JSON.parse(await reportJson())), description: '垃圾 \ud83d\uddd1' }));
+    expect(ok.status).toBe(201);
+    expect(ok.body.description).toBe('垃圾 🗑');
+  });
+
+  it('__proto__, constructor and prototype keys are refused, not dropped, at any depth', async () => {
+    await unchanged(async () => {
+      for (const key of ['__proto__', 'constructor', 'prototype']) {
+        expectProblem(await rawPost('/events', await reportJson(`,"${key}":{"isAdmin":true}`)), 400, key);
+        const nested = (await reportJson()).replace('"location":{', `"location":{"${key}":{"x":1},`);
+        expectProblem(await rawPost('/events', nested), 400, `location.${key}`);
+        expectProblem(await rawPost('/auth/login', `{"username":"admin","password":"x","${key}":{"role":"admin"}}`, false), 400, key);
+      }
+      expectProblem(await api.http().get('/api/v1/events?__proto__=x').set('Authorization', `Bearer ${token}`), 400, '__proto__');
+      expectProblem(await api.http().get('/api/v1/events?constructor=x').set('Authorization', `Bearer ${token}`), 400, 'constructor');
+      expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
+    });
+  });
+
+  it('a body that is not a JSON object is 400 on body; another media type is 415', async () => {
+    await unchanged(async () => {
+      for (const body of ['[]', `[${await reportJson()}]`, '"text"', '42', 'null', 'true']) {
+        const res = await rawPost('/events', body);
+        expect([400]).toContain(res.status);
+        expectProblem(res, 400);
+      }
+      expectProblem(await api.http().post('/api/v1/events').set('Authorization', `Bearer ${token}`), 400, 'body');
+      const form = await api.http().post('/api/v1/auth/login').type('form').send({ username: 'admin', password: 'x' });
+      expectProblem(form, 415, 'body');
+      expectProblem(await rawPost('/auth/login', '{"username":"admin"', false), 400);
+    });
+  });
+});
+
+describe('query strings and paths', () => {
+  it('malformed percent-encoding, NUL and lone surrogates in a path or query are 4xx, never 500', async () => {
+    await unchanged(async () => {
+      const auth = { Authorization: `Bearer ${token}` };
+      for (const url of ['/api/v1/events/%E0%A4%A', '/api/v1/events/%ZZ', '/api/v1/events/%00', '/api/v1/events/%ED%A0%80',
+        '/api/v1/events?q=%00', '/api/v1/events?q=%E0%A4%A', '/api/v1/events?q=%ED%A0%80', '/api/v1/admin/calendar/%E0%A4%A']) {
+        const res = await api.http().get(url).set(auth);
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+        expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
+    });
+  });
+});
