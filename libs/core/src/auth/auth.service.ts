@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { v7 as uuidv7 } from 'uuid';
-import type { Role } from '#domain';
+import type { MeView, SessionTokens } from '#contracts';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
@@ -11,25 +11,16 @@ import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from './actor.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { passwordPolicyProblem } from './password-policy.js';
+import type { RefreshTokenEntity } from './refresh-token.entity.js';
+import type { SessionEntity } from './session.entity.js';
 import { UsersRepository } from './users.repository.js';
 import type { UserRecord } from './users.repository.js';
 
-export interface SessionTokens {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  user: { id: string; username: string; displayName: string; role: Role; regionCode: string; unitCode: string | null;
-    mustChangePassword: boolean };
-}
+export type { MeView, SessionTokens } from '#contracts';
 
-/** The caller as /me shows it (the session id stays on the server). */
-export interface MeView {
-  id: string;
-  username: string;
-  role: Role;
-  unitCode: string | null;
-  jurisdictionCode: string;
-}
+/** A refresh token with the state of its session (row types from the entities). */
+type RefreshTokenState = Pick<RefreshTokenEntity, 'id' | 'userId' | 'usedAt' | 'revokedAt' | 'expiresAt'>
+  & { sessionId: RefreshTokenEntity['familyId']; sessionRevokedAt: SessionEntity['revokedAt']; sessionExpiresAt: SessionEntity['expiresAt'] };
 
 /** Claims of an access token. `sid` ties it to a session that logout, refresh reuse or a password change revoke. */
 interface AccessClaims {
@@ -104,8 +95,7 @@ export class AuthService {
   async refresh(refreshToken: string, ip: string | null = null): Promise<SessionTokens> {
     const invalid = () => Problem.unauthorized('refresh token is invalid or expired');
     return this.db.tx(async (sql) => {
-      const [token] = await sql.query<{ id: string; userId: string; sessionId: string; usedAt: Date | null; revokedAt: Date | null;
-        expiresAt: Date; sessionRevokedAt: Date | null; sessionExpiresAt: Date }>(
+      const [token] = await sql.query<RefreshTokenState>(
         `SELECT t.id, t.user_id AS "userId", t.family_id AS "sessionId", t.used_at AS "usedAt", t.revoked_at AS "revokedAt",
                 t.expires_at AS "expiresAt", s.revoked_at AS "sessionRevokedAt", s.expires_at AS "sessionExpiresAt"
            FROM refresh_tokens t JOIN sessions s ON s.id = t.family_id

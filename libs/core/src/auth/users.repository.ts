@@ -2,21 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
 import type { Actor } from './actor.js';
-import type { Role } from '#domain';
+import type { UserEntity } from './user.entity.js';
 
-export interface UserRecord {
-  id: string;
-  username: string;
-  displayName: string;
-  passwordHash: string;
-  role: Role;
-  unitCode: string | null;
-  jurisdictionCode: string;
-  failedLogins: number;
-  lockedUntil: Date | null;
-  disabled: boolean;
-  mustChangePassword: boolean;
-}
+/** A user as the auth service reads it (the row type comes from the entity, the one definition of the table). */
+export type UserRecord = Pick<UserEntity, 'id' | 'username' | 'displayName' | 'passwordHash' | 'role' | 'unitCode' | 'jurisdictionCode'
+  | 'failedLogins' | 'lockedUntil' | 'disabled' | 'mustChangePassword'>;
 
 /** A login attempt that has been counted: `locked` means it must be refused without evaluating the password. */
 export interface ReservedAttempt {
