@@ -1,37 +1,39 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateIf } from 'class-validator';
-import { Problem, SlaAdminService } from '#core';
-import type { Actor, CalendarDayInput, SlaRuleInput } from '#core';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CALENDAR_DAY_KINDS, CalendarDayListSchema, CalendarDayViewSchema, SLA_BASES, SlaRuleListSchema, SlaRuleViewSchema, URGENCIES } from '#contracts';
+import type { CalendarDayList, CalendarDayView, SlaRuleList, SlaRuleView } from '#contracts';
+import { SlaAdminService } from '#core';
+import type { Actor, SlaRuleInput } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { Code, DateOnly, Enum, Int, Num, Text } from '../common/fields.js';
+import { Problems, Returns, ReturnsNothing } from '../common/openapi.js';
+
+/** Limits are in minutes: more than 0, at most a year. */
+const MINUTES = { min: 0.001, max: 525_600 } as const;
 
 export class SlaRuleDto implements SlaRuleInput {
-  /** null: the county default for this urgency. */
-  @ValidateIf((_, v) => v !== null) @Matches(/^\d{4}$/) categoryCode: string | null;
-  @IsIn(['normal', 'urgent']) urgency: 'normal' | 'urgent';
-  @IsIn(['working', 'natural']) basis: 'working' | 'natural';
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.001) @Max(525600) acceptMinutes: number;
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.001) @Max(525600) signMinutes: number;
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.001) @Max(525600) handleMinutes: number;
-  @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.001) @Max(525600) verifyMinutes: number;
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0.01) @Max(0.99) yellowRatio?: number;
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(0) @Max(525600) escalateGraceMinutes?: number;
+  @Code(/^\d{4}$/, { maxLength: 4, nullable: true, description: '4-digit 小类 code; null: the county default for this urgency.' }) categoryCode: string | null;
+  @Enum(URGENCIES) urgency: 'normal' | 'urgent';
+  @Enum(SLA_BASES, { description: 'working: 08:30–12:00 and 13:30–17:30 on working days (Asia/Shanghai); natural: wall-clock time.' }) basis: 'working' | 'natural';
+  @Num({ ...MINUTES, description: '受理 limit, minutes' }) acceptMinutes: number;
+  @Num({ ...MINUTES, description: '签收 limit, minutes' }) signMinutes: number;
+  @Num({ ...MINUTES, description: '处置 limit, minutes' }) handleMinutes: number;
+  @Num({ ...MINUTES, description: '核查 limit, minutes' }) verifyMinutes: number;
+  @Num({ min: 0.01, max: 0.99, optional: true, description: 'Share of a limit at which the event turns yellow (default 0.8).' }) yellowRatio?: number;
+  @Num({ min: 0, max: 525_600, optional: true, description: 'Minutes after red before a 受理/签收 stage escalates (default 0).' }) escalateGraceMinutes?: number;
 }
 
 export class CalendarDayDto {
-  @IsIn(['holiday', 'workday']) kind: 'holiday' | 'workday';
-  @IsString() @MinLength(1) @MaxLength(40) name: string;
+  @Enum(CALENDAR_DAY_KINDS, { description: 'holiday: a day off on a weekday; workday: a working weekend day (调休).' }) kind: 'holiday' | 'workday';
+  @Text({ max: 40, example: '春节' }) name: string;
 }
 
 export class CalendarQuery {
-  @IsOptional() @Type(() => Number) @IsInt() @Min(2000) @Max(2100) year?: number;
+  @Int({ min: 2000, max: 2100, optional: true, query: true, description: 'Only this year.' }) year?: number;
 }
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-function checkDate(date: string): string {
-  if (!DATE.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`))) throw Problem.invalidField('date', 'a date is YYYY-MM-DD', 400);
-  return date;
+export class CalendarDateParam {
+  @DateOnly({ description: 'The day, YYYY-MM-DD (a real calendar day in 2000–2100).' }) date: string;
 }
 
 /** Admin: SLA rules (时限) per category and urgency, and the holiday calendar (节假日/调休). */
@@ -42,27 +44,42 @@ export class AdminController {
   constructor(private readonly sla: SlaAdminService) {}
 
   @Get('sla-rules')
-  async rules(@CurrentActor() actor: Actor) {
+  @ApiOperation({ summary: 'Every SLA rule (admin)' })
+  @Returns(200, SlaRuleListSchema, 'The rules, the county defaults first')
+  @Problems(403)
+  async rules(@CurrentActor() actor: Actor): Promise<SlaRuleList> {
     return { items: await this.sla.listRules(actor) };
   }
 
   @Put('sla-rules')
-  upsertRule(@CurrentActor() actor: Actor, @Body() dto: SlaRuleDto) {
+  @ApiOperation({ summary: 'Create or replace the rule of a category and urgency (admin); applies to stages that start afterwards' })
+  @Returns(200, SlaRuleViewSchema, 'The rule as stored')
+  @Problems(403, [422, 'Unknown category (errors[] names categoryCode)'])
+  upsertRule(@CurrentActor() actor: Actor, @Body() dto: SlaRuleDto): Promise<SlaRuleView> {
     return this.sla.upsertRule(actor, dto);
   }
 
   @Get('calendar')
-  async calendar(@CurrentActor() actor: Actor, @Query() q: CalendarQuery) {
+  @ApiOperation({ summary: 'Holidays and make-up working days (admin)' })
+  @Returns(200, CalendarDayListSchema, 'The days, in date order')
+  @Problems(403)
+  async calendar(@CurrentActor() actor: Actor, @Query() q: CalendarQuery): Promise<CalendarDayList> {
     return { items: await this.sla.listCalendar(actor, q.year) };
   }
 
   @Put('calendar/:date')
-  putDay(@CurrentActor() actor: Actor, @Param('date') date: string, @Body() dto: CalendarDayDto): Promise<CalendarDayInput> {
-    return this.sla.putCalendarDay(actor, { date: checkDate(date), kind: dto.kind, name: dto.name });
+  @ApiOperation({ summary: 'Set a day as a holiday or a working day (admin)' })
+  @Returns(200, CalendarDayViewSchema, 'The day as stored')
+  @Problems(403)
+  putDay(@CurrentActor() actor: Actor, @Param() p: CalendarDateParam, @Body() dto: CalendarDayDto): Promise<CalendarDayView> {
+    return this.sla.putCalendarDay(actor, { date: p.date, kind: dto.kind, name: dto.name });
   }
 
   @Delete('calendar/:date') @HttpCode(204)
-  async deleteDay(@CurrentActor() actor: Actor, @Param('date') date: string): Promise<void> {
-    await this.sla.deleteCalendarDay(actor, checkDate(date));
+  @ApiOperation({ summary: 'Remove a day from the calendar (admin): it follows the week again' })
+  @ReturnsNothing(204, 'Removed')
+  @Problems(403, [404, 'The day is not in the calendar'])
+  async deleteDay(@CurrentActor() actor: Actor, @Param() p: CalendarDateParam): Promise<void> {
+    await this.sla.deleteCalendarDay(actor, p.date);
   }
 }

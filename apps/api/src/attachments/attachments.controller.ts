@@ -1,10 +1,13 @@
 import { Controller, Get, Param, ParseUUIDPipe, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AttachmentViewSchema } from '#contracts';
+import type { AttachmentView } from '#contracts';
 import { AttachmentsService, Problem } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { IdParam, Problems, Returns, ReturnsBinary } from '../common/openapi.js';
 
 @ApiTags('attachments')
 @ApiBearerAuth()
@@ -14,12 +17,27 @@ export class AttachmentsController {
 
   /** multipart/form-data with one `file`: a photo, sniffed and re-encoded; returns its id for reports and actions. */
   @Post() @ApiConsumes('multipart/form-data')
+  @ApiOperation({ summary: 'Upload a photo (JPEG, PNG, WebP, HEIC or AVIF): sniffed, re-encoded as JPEG, metadata stripped' })
+  @ApiBody({
+    required: true,
+    schema: {
+      type: 'object', required: ['file'], additionalProperties: false,
+      properties: { file: { type: 'string', format: 'binary', description: 'The image; its type is sniffed from the content, never from the name.' } },
+    },
+  })
+  @Returns(201, AttachmentViewSchema, 'Stored: reference the id in attachmentIds')
+  @Problems([413, 'The file is larger than the upload limit (10 MB by default)'],
+    [415, 'The content is not an accepted image, or cannot be decoded'])
   @UseInterceptors(FileInterceptor('file'))
-  upload(@CurrentActor() actor: Actor, @UploadedFile() file: Express.Multer.File | undefined) {
+  upload(@CurrentActor() actor: Actor, @UploadedFile() file: Express.Multer.File | undefined): Promise<AttachmentView> {
     return this.attachments.upload(actor, file);
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'A photo the caller uploaded or can see on an event' })
+  @IdParam('id', 'Attachment id')
+  @ReturnsBinary(200, 'image/jpeg', 'The JPEG')
+  @Problems(404)
   async download(@CurrentActor() actor: Actor, @Param('id', new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('attachment') })) id: string, @Res() res: Response) {
     const { mime, data } = await this.attachments.download(actor, id);
     res.type(mime).setHeader('Cache-Control', 'private, max-age=86400');

@@ -1,24 +1,26 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { MeViewSchema, SessionTokensSchema } from '#contracts';
 import type { Request } from 'express';
 import { AuthService } from '#core';
 import type { Actor } from '#core';
+import { Code, Text } from '../common/fields.js';
+import { Problems, Returns, ReturnsNothing } from '../common/openapi.js';
 import { CurrentActor, Public } from './auth.guard.js';
 
 export class LoginDto {
-  @IsString() @MinLength(1) @MaxLength(100) username: string;
-  @IsString() @MinLength(1) @MaxLength(200) password: string;
+  @Text({ max: 100, example: 'tw.330523001' }) username: string;
+  @Text({ max: 200 }) password: string;
 }
 
 export class RefreshDto {
-  @IsString() @MinLength(20) @MaxLength(200) refreshToken: string;
+  @Code(/^[A-Za-z0-9_-]{20,200}$/, { maxLength: 200, description: 'The refreshToken of the last login or refresh.' }) refreshToken: string;
 }
 
 export class ChangePasswordDto {
-  @IsString() @MinLength(1) @MaxLength(200) currentPassword: string;
+  @Text({ max: 200 }) currentPassword: string;
   /** The password policy (length, not the username, not a common password) is checked by AuthService. */
-  @IsString() @MinLength(1) @MaxLength(200) newPassword: string;
+  @Text({ max: 200, description: 'At least 12 characters, at most 128; not the username, not a common password.' }) newPassword: string;
 }
 
 @ApiTags('auth')
@@ -28,29 +30,42 @@ export class AuthController {
 
   /** Login: tokens for a new session. Unknown user, wrong password and locked account all answer the same 401. */
   @Public() @Post('auth/login') @HttpCode(200)
+  @ApiOperation({ summary: 'Log in: tokens for a new session' })
+  @Returns(200, SessionTokensSchema, 'The tokens of the new session')
+  @Problems([401, 'Wrong username or password, or the account is temporarily locked (one answer for all three)'])
   login(@Body() dto: LoginDto, @Req() req: Request) {
     return this.auth.login(dto.username, dto.password, req.ip ?? null);
   }
 
   /** Rotates the refresh token of a session; a reused token revokes the whole session. */
   @Public() @Post('auth/refresh') @HttpCode(200)
+  @ApiOperation({ summary: 'Rotate the refresh token of a session (each works once; reuse ends the session)' })
+  @Returns(200, SessionTokensSchema, 'New tokens for the same session')
+  @Problems([401, 'The refresh token is unknown, expired, already used or its session ended'])
   refresh(@Body() dto: RefreshDto, @Req() req: Request) {
     return this.auth.refresh(dto.refreshToken, req.ip ?? null);
   }
 
   /** Ends the caller's session: its access and refresh tokens stop working at once. */
   @ApiBearerAuth() @Post('auth/logout') @HttpCode(204)
+  @ApiOperation({ summary: 'Log out: the session\'s access and refresh tokens stop working at once' })
+  @ReturnsNothing(204, 'The session ended')
   async logout(@CurrentActor() actor: Actor, @Req() req: Request): Promise<void> {
     await this.auth.logout(actor, req.ip ?? null);
   }
 
   /** Changes the caller's password: every session of the user ends, and tokens for a new one are returned. */
   @ApiBearerAuth() @Post('auth/password') @HttpCode(200)
+  @ApiOperation({ summary: 'Change the caller\'s password: every session of the user ends; tokens for a new one are returned' })
+  @Returns(200, SessionTokensSchema, 'The tokens of a new session')
+  @Problems([422, 'currentPassword is wrong (or the account is locked), or newPassword breaks the password policy (errors[] names the field)'])
   changePassword(@CurrentActor() actor: Actor, @Body() dto: ChangePasswordDto, @Req() req: Request) {
     return this.auth.changePassword(actor, dto.currentPassword, dto.newPassword, req.ip ?? null);
   }
 
   @ApiBearerAuth() @Get('me')
+  @ApiOperation({ summary: 'The authenticated caller' })
+  @Returns(200, MeViewSchema, 'The caller')
   me(@CurrentActor() actor: Actor) {
     return this.auth.me(actor);
   }

@@ -1,19 +1,15 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { EventDetailViewSchema, EventPageSchema, EventViewSchema } from '#contracts';
+import type { EventDetailView, EventPage, EventView } from '#contracts';
 import { EventsService, Problem } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { IdParam, Problems, Returns } from '../common/openapi.js';
 import { EventActionDto, ListEventsQuery, ReportEventDto } from './events.dto.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('event') });
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** A list cursor is base64url of `<ISO time>|<event id>` (see EventsService.list); anything else is refused before SQL sees it. */
-function isCursor(cursor: string): boolean {
-  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString().split('|');
-  return rest.length === 0 && id !== undefined && UUID.test(id) && at !== undefined && !Number.isNaN(Date.parse(at));
-}
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -22,32 +18,47 @@ export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   /** Report (上报): 201 with the new event, or 200 with the existing one for a known id. */
-  @Post()
-  async report(@CurrentActor() actor: Actor, @Body() dto: ReportEventDto, @Res({ passthrough: true }) res: Response) {
+  @Post() @HttpCode(201)
+  @ApiOperation({ summary: 'Report an event (上报); resending the same id returns the same event' })
+  @Returns(201, EventViewSchema, 'Created: the new event')
+  @Returns(200, EventViewSchema, 'The id was already reported (a resent report): the existing event')
+  @Problems(403, [409, 'The id is already used by a report the caller cannot see'],
+    [422, 'Outside the county, an unknown category, or an attachment that is not the reporter\'s (errors[] names the field)'],
+    [503, 'The SLA settings kept changing during the report; retry'])
+  async report(@CurrentActor() actor: Actor, @Body() dto: ReportEventDto, @Res({ passthrough: true }) res: Response): Promise<EventView> {
     const { created, event } = await this.events.report(actor, dto);
     res.status(created ? 201 : 200);
     return event;
   }
 
   @Get()
-  list(@CurrentActor() actor: Actor, @Query() q: ListEventsQuery) {
-    if (q.bbox && q.bbox.length !== 4) throw Problem.invalidField('bbox', 'bbox is minLng,minLat,maxLng,maxLat', 400);
-    if (q.cursor !== undefined && !isCursor(q.cursor)) throw Problem.invalidField('cursor', 'not a cursor returned by this API', 400);
+  @ApiOperation({ summary: 'Events in the caller\'s jurisdiction, newest first (or oldest-updated first with updatedSince), keyset-paged' })
+  @Returns(200, EventPageSchema, 'A page of events')
+  list(@CurrentActor() actor: Actor, @Query() q: ListEventsQuery): Promise<EventPage> {
     return this.events.list(actor, {
       status: q.status, level: q.level, regionCode: q.regionCode, categoryCode: q.categoryCode, warning: q.warning,
-      bbox: q.bbox as [number, number, number, number] | undefined, q: q.q,
-      updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined, cursor: q.cursor, limit: q.limit ?? 50,
+      bbox: q.bbox, q: q.q, updatedSince: q.updatedSince ? new Date(q.updatedSince) : undefined, cursor: q.cursor, limit: q.limit ?? 50,
     });
   }
 
   @Get(':id')
-  get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string) {
+  @ApiOperation({ summary: 'An event with its timeline' })
+  @IdParam('id', 'Event id')
+  @Returns(200, EventDetailViewSchema, 'The event and its timeline')
+  @Problems(404)
+  get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<EventDetailView> {
     return this.events.get(actor, id);
   }
 
   /** The one door for every transition (受理, 派遣, 签收, 反馈, 核查, 上报, 催办, 督办 …). */
-  @Post(':id/actions')
-  act(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @Body() dto: EventActionDto) {
+  @Post(':id/actions') @HttpCode(201)
+  @ApiOperation({ summary: 'Act on an event: the one door for every transition (受理, 派遣, 签收, 反馈, 核查, 上报, 催办, 督办 …)' })
+  @IdParam('id', 'Event id')
+  @Returns(201, EventViewSchema, 'The action was applied: the event after it')
+  @Problems([403, 'The caller\'s role or unit may not take this action'], 404,
+    [409, 'The action is not allowed in the current state, or expectedVersion is stale'],
+    [422, 'A payload field refers to something unknown or not applicable (unit, target event, attachment, until …)'])
+  act(@CurrentActor() actor: Actor, @Param('id', uuid) id: string, @Body() dto: EventActionDto): Promise<EventView> {
     return this.events.act(actor, id, dto);
   }
 }

@@ -1,8 +1,11 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Redis } from 'ioredis';
+import { HealthLiveSchema, HealthReadySchema } from '#contracts';
+import type { HealthLive, HealthReady } from '#contracts';
 import { DbService, Problem, REDIS } from '#core';
 import { Public } from '../auth/auth.guard.js';
+import { Problems, Returns } from '../common/openapi.js';
 
 @ApiTags('health')
 @Public()
@@ -11,14 +14,19 @@ export class HealthController {
   constructor(private readonly db: DbService, @Inject(REDIS) private readonly redis: Redis) {}
 
   @Get('live') @HttpCode(200)
-  live() {
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @Returns(200, HealthLiveSchema, 'Alive')
+  live(): HealthLive {
     return { status: 'ok' };
   }
 
   /** Ready when PostgreSQL (with PostGIS) and Redis answer. */
   @Get('ready')
-  async ready() {
-    const checks: Record<string, string> = {};
+  @ApiOperation({ summary: 'Readiness: PostgreSQL (with PostGIS) and Redis answer' })
+  @Returns(200, HealthReadySchema, 'Ready')
+  @Problems([503, 'PostgreSQL or Redis does not answer (detail names which)'])
+  async ready(): Promise<HealthReady> {
+    const checks = { postgres: '', redis: '' };
     try {
       const [row] = await this.db.query<{ v: string }>(`SELECT postgis_lib_version() AS v`);
       checks.postgres = `ok (postgis ${row?.v})`;

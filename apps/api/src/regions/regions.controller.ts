@@ -1,29 +1,32 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsNumber, IsOptional, Matches, Max, Min } from 'class-validator';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CategoryListSchema, CRS_VALUES, LocatedRegionSchema, MAP_LEVELS, RegionMapSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
+import type { CategoryList, LocatedRegion, RegionMap, RegionTree, UnitList } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
 import { AppConfig, CategoriesRepository, Problem, RegionsRepository, UnitsRepository } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { Code, Enum, Num } from '../common/fields.js';
+import { Problems, Returns } from '../common/openapi.js';
 
 export class LocateQuery {
-  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-180) @Max(180) lng: number;
-  @Type(() => Number) @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(-90) @Max(90) lat: number;
-  @IsOptional() @IsIn(['wgs84', 'gcj02']) crs?: 'wgs84' | 'gcj02';
+  @Num({ min: -180, max: 180, query: true, description: 'Longitude' }) lng: number;
+  @Num({ min: -90, max: 90, query: true, description: 'Latitude' }) lat: number;
+  @Enum(CRS_VALUES, { optional: true, query: true, description: 'Datum of the point (default wgs84).' }) crs?: 'wgs84' | 'gcj02';
 }
 
 export class MapRegionsQuery {
-  @IsOptional() @Matches(/^\d{2,15}$/) parent?: string;
-  @IsOptional() @IsIn(['township', 'village', 'grid']) level?: string;
+  @Code(/^\d{2,15}$/, { maxLength: 15, optional: true, query: true, description: 'The region whose children are drawn (default: the county, for townships).' }) parent?: string;
+  @Enum(MAP_LEVELS, { optional: true, query: true, description: 'Level of the polygons (default township); village and grid need parent.' }) level?: 'township' | 'village' | 'grid';
 }
 
 export class RegionsQuery {
-  @IsOptional() @Matches(/^\d{2,15}$/) parent?: string;
+  @Code(/^\d{2,15}$/, { maxLength: 15, optional: true, query: true, description: 'Default: the deployment\'s county.' }) parent?: string;
 }
 
 export class UnitsQuery {
-  @IsOptional() @Matches(/^\d{6,15}$/) regionCode?: string;
+  @Code(/^\d{6,15}$/, { maxLength: 15, optional: true, query: true,
+    description: 'Units of this region and below (a county code: the county\'s own units only). Default: the caller\'s township.' }) regionCode?: string;
 }
 
 @ApiTags('regions')
@@ -34,7 +37,10 @@ export class RegionsController {
     private readonly categories: CategoriesRepository) {}
 
   @Get('regions/locate')
-  async locate(@Query() q: LocateQuery) {
+  @ApiOperation({ summary: 'The grid (网格), village, township and county holding a point' })
+  @Returns(200, LocatedRegionSchema, 'The grid and its ancestors')
+  @Problems([422, 'The point is outside the county (errors[] names lng)'])
+  async locate(@Query() q: LocateQuery): Promise<LocatedRegion> {
     const [lng, lat] = q.crs === 'gcj02' ? gcj02ToWgs84(q.lng, q.lat) : [q.lng, q.lat];
     const place = await this.regions.locate(lng, lat, this.config.COUNTY_CODE);
     if (!place) throw Problem.invalidField('lng', `point (${lng}, ${lat}) is outside county ${this.config.COUNTY_CODE}`);
@@ -43,14 +49,18 @@ export class RegionsController {
 
   /** The region tree one level at a time: children of `parent` (default: the deployment's county). */
   @Get('regions')
-  async list(@Query() q: RegionsQuery) {
+  @ApiOperation({ summary: 'The region tree one level at a time: a region and its children' })
+  @Returns(200, RegionTreeSchema, 'The parent (null when unknown) and its children')
+  async list(@Query() q: RegionsQuery): Promise<RegionTree> {
     const parent = q.parent ?? this.config.COUNTY_CODE;
     return { parent: await this.regions.get(parent), items: await this.regions.children(parent) };
   }
 
   /** Region polygons as GeoJSON with event counts (the choropleth and the offline base map). */
   @Get('map/regions')
-  async map(@CurrentActor() actor: Actor, @Query() q: MapRegionsQuery) {
+  @ApiOperation({ summary: 'Child polygons of a region as GeoJSON, with event counts in the caller\'s jurisdiction' })
+  @Returns(200, RegionMapSchema, 'A GeoJSON FeatureCollection')
+  async map(@CurrentActor() actor: Actor, @Query() q: MapRegionsQuery): Promise<RegionMap> {
     const level = q.level ?? 'township';
     const parent = q.parent ?? (level === 'township' ? this.config.COUNTY_CODE : undefined);
     if (!parent) throw Problem.invalidField('parent', `parent is required for level ${level}`, 400);
@@ -59,12 +69,16 @@ export class RegionsController {
   }
 
   @Get('units')
-  async unitList(@CurrentActor() actor: Actor, @Query() q: UnitsQuery) {
+  @ApiOperation({ summary: 'Active units (处置单位) of a region' })
+  @Returns(200, UnitListSchema, 'The units, by code')
+  async unitList(@CurrentActor() actor: Actor, @Query() q: UnitsQuery): Promise<UnitList> {
     return { items: await this.units.listByRegion(q.regionCode ?? actor.jurisdictionCode.slice(0, 9), q.regionCode !== undefined && q.regionCode.length === 6) };
   }
 
   @Get('categories')
-  async categoryList() {
+  @ApiOperation({ summary: 'Active categories (事件分类)' })
+  @Returns(200, CategoryListSchema, 'The categories in display order')
+  async categoryList(): Promise<CategoryList> {
     return { items: await this.categories.list() };
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { authorize, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
 import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
-import type { EventActionRequest, ReportEventRequest } from '#contracts';
+import type { EventActionRequest, EventPage, ReportEventRequest } from '#contracts';
+export type { EventPage } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
 import type { Actor } from '../auth/actor.js';
 import { AppConfig } from '../config/app-config.js';
@@ -51,10 +52,6 @@ export interface Applied {
   nextMark: Date | null;
 }
 
-export interface EventPage {
-  items: EventView[];
-  nextCursor: string | null;
-}
 
 const REPORTER_ROLES = new Set(['grid_worker', 'township_dispatcher', 'county_operator']);
 

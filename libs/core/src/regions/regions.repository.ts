@@ -2,24 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
 
-export interface LocatedRegion {
-  gridCode: string;
-  gridName: string;
-  villageCode: string;
-  villageName: string;
-  townshipCode: string;
-  townshipName: string;
-  countyCode: string;
-  countyName: string;
-}
-
-export interface RegionRow {
-  code: string;
-  name: string;
-  level: string;
-  parentCode: string | null;
-  synthetic: boolean;
-}
+// The API shapes (libs/contracts): these queries select exactly their fields.
+import type { LocatedRegion, RegionMap, RegionView } from '#contracts';
+export type { LocatedRegion } from '#contracts';
 
 /** Regions (行政区划/网格): the code prefix is the ancestry; geometry answers point-in-polygon. */
 @Injectable()
@@ -43,14 +28,14 @@ export class RegionsRepository {
     return rows[0] ?? null;
   }
 
-  async get(code: string): Promise<RegionRow | null> {
-    const rows = await this.db.query<RegionRow>(
+  async get(code: string): Promise<RegionView | null> {
+    const rows = await this.db.query<RegionView>(
       `SELECT code, name, level, parent_code AS "parentCode", synthetic FROM regions WHERE code = $1`, [code]);
     return rows[0] ?? null;
   }
 
-  async children(parentCode: string): Promise<RegionRow[]> {
-    return this.db.query<RegionRow>(
+  async children(parentCode: string): Promise<RegionView[]> {
+    return this.db.query<RegionView>(
       `SELECT code, name, level, parent_code AS "parentCode", synthetic FROM regions WHERE parent_code = $1 ORDER BY code`,
       [parentCode]);
   }
@@ -59,8 +44,8 @@ export class RegionsRepository {
    * Child polygons of a region as a GeoJSON FeatureCollection, with open/red/yellow/total event counts
    * per feature (the choropleth), for the regions under the caller's jurisdiction only.
    */
-  async childrenGeoJson(parentCode: string, jurisdictionCode: string, simplify: number): Promise<unknown> {
-    const rows = await this.db.query<{ fc: unknown }>(
+  async childrenGeoJson(parentCode: string, jurisdictionCode: string, simplify: number): Promise<RegionMap> {
+    const rows = await this.db.query<{ fc: RegionMap }>(
       `WITH r AS (
          SELECT code, name, level, synthetic, geom FROM regions
           WHERE parent_code = $1 AND geom IS NOT NULL AND (code LIKE $2 || '%' OR $2 LIKE code || '%')
@@ -82,6 +67,6 @@ export class RegionsRepository {
          FROM r JOIN counts USING (code)`,
       [parentCode, jurisdictionCode, simplify],
     );
-    return rows[0]?.fc;
+    return rows[0]!.fc;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CalendarDayView, SlaRuleView } from '#contracts';
 import type { Actor } from '../auth/actor.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DbService } from '../database/db.service.js';
@@ -16,15 +17,15 @@ export interface SlaRuleInput {
   escalateGraceMinutes?: number;
 }
 
-export interface CalendarDayInput {
-  date: string;
-  kind: 'holiday' | 'workday';
-  name: string;
-}
+export type CalendarDayInput = CalendarDayView;
 
 const RULE_COLUMNS = `id, category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS "acceptMinutes",
   sign_minutes::float8 AS "signMinutes", handle_minutes::float8 AS "handleMinutes", verify_minutes::float8 AS "verifyMinutes",
   yellow_ratio::float8 AS "yellowRatio", escalate_grace_minutes::float8 AS "escalateGraceMinutes", updated_at AS "updatedAt"`;
+
+/** A rule as selected with RULE_COLUMNS, mapped to the API shape. */
+const toRuleView = (row: Omit<SlaRuleView, 'updatedAt'> & { updatedAt: Date }): SlaRuleView => ({ ...row, updatedAt: row.updatedAt.toISOString() });
+type RuleRow = Parameters<typeof toRuleView>[0];
 
 /**
  * Admin edits of time limits (per category and urgency) and of the holiday calendar. Changes apply to every stage
@@ -38,12 +39,12 @@ export class SlaAdminService {
     if (actor.role !== 'admin') throw Problem.forbidden('only an admin may change time limits and the calendar');
   }
 
-  async listRules(actor: Actor): Promise<unknown[]> {
+  async listRules(actor: Actor): Promise<SlaRuleView[]> {
     this.requireAdmin(actor);
-    return this.db.query(`SELECT ${RULE_COLUMNS} FROM sla_rules ORDER BY category_code NULLS FIRST, urgency`);
+    return (await this.db.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM sla_rules ORDER BY category_code NULLS FIRST, urgency`)).map(toRuleView);
   }
 
-  async upsertRule(actor: Actor, input: SlaRuleInput): Promise<unknown> {
+  async upsertRule(actor: Actor, input: SlaRuleInput): Promise<SlaRuleView> {
     this.requireAdmin(actor);
     return this.db.tx(async (sql) => {
       if (input.categoryCode !== null && (await sql.query(`SELECT 1 FROM categories WHERE code = $1`, [input.categoryCode])).length === 0) {
@@ -51,16 +52,16 @@ export class SlaAdminService {
       }
       const params = [input.categoryCode, input.urgency, input.basis, input.acceptMinutes, input.signMinutes, input.handleMinutes,
         input.verifyMinutes, input.yellowRatio ?? 0.8, input.escalateGraceMinutes ?? 0];
-      const updated = await sql.query(
+      const updated = await sql.query<RuleRow>(
         `UPDATE sla_rules SET basis = $3, accept_minutes = $4, sign_minutes = $5, handle_minutes = $6, verify_minutes = $7,
             yellow_ratio = $8, escalate_grace_minutes = $9, updated_at = now()
           WHERE coalesce(category_code, '*') = coalesce($1::varchar, '*') AND urgency = $2 RETURNING ${RULE_COLUMNS}`, params);
-      const row = updated[0] ?? (await sql.query(
+      const row = updated[0] ?? (await sql.query<RuleRow>(
         `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio, escalate_grace_minutes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RULE_COLUMNS}`, params))[0];
       await sql.query(`UPDATE settings_versions SET version = version + 1 WHERE name = 'sla_rules'`);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'sla_rule.upsert', outcome: 'ok', detail: { ...input } }, sql);
-      return row;
+      return toRuleView(row!);
     });
   }
 

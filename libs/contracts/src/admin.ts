@@ -1,0 +1,35 @@
+/** Admin: SLA rules (时限) and the holiday calendar (节假日/调休). */
+import { Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+import { DateOnly, DateTime, Nullable, Shape, StringEnum } from './schema.js';
+import { SLA_BASES, URGENCIES } from './events.js';
+
+export const CALENDAR_DAY_KINDS = ['holiday', 'workday'] as const;
+
+export const SlaRuleViewSchema = Shape('SlaRuleView', {
+  id: Type.Integer(),
+  categoryCode: Nullable(Type.String({ description: 'null: the county default for this urgency.' })),
+  urgency: StringEnum(URGENCIES),
+  basis: StringEnum(SLA_BASES),
+  acceptMinutes: Type.Number({ exclusiveMinimum: 0 }),
+  signMinutes: Type.Number({ exclusiveMinimum: 0 }),
+  handleMinutes: Type.Number({ exclusiveMinimum: 0 }),
+  verifyMinutes: Type.Number({ exclusiveMinimum: 0 }),
+  yellowRatio: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+  escalateGraceMinutes: Type.Number({ minimum: 0 }),
+  updatedAt: DateTime(),
+});
+export type SlaRuleView = Static<typeof SlaRuleViewSchema>;
+
+export const SlaRuleListSchema = Shape('SlaRuleList', { items: Type.Array(SlaRuleViewSchema) });
+export type SlaRuleList = Static<typeof SlaRuleListSchema>;
+
+export const CalendarDayViewSchema = Shape('CalendarDayView', {
+  date: DateOnly(),
+  kind: StringEnum(CALENDAR_DAY_KINDS, { description: 'holiday: a day off on a weekday; workday: a working weekend day (调休).' }),
+  name: Type.String(),
+});
+export type CalendarDayView = Static<typeof CalendarDayViewSchema>;
+
+export const CalendarDayListSchema = Shape('CalendarDayList', { items: Type.Array(CalendarDayViewSchema) });
+export type CalendarDayList = Static<typeof CalendarDayListSchema>;
