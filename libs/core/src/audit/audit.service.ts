@@ -1,16 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
+import type { AuditEntryEntity } from './audit-entry.entity.js';
 
-export interface AuditEntry {
-  actorId?: string | null;
-  username?: string | null;
-  action: string;
-  target?: string | null;
-  outcome: 'ok' | 'denied' | 'failed';
-  ip?: string | null;
-  detail?: Record<string, unknown>;
-}
+/** An audit line to record: action and outcome are required, the other columns optional (id and time are the database's). */
+export type AuditEntry = Pick<AuditEntryEntity, 'action' | 'outcome'>
+  & Partial<Pick<AuditEntryEntity, 'actorId' | 'username' | 'target' | 'ip' | 'detail'>>;
 
 /** Audit log of logins, permission denials and exports (kept ≥ 6 months: 等保 level 3). */
 @Injectable()

@@ -1,16 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
+import type { CategoryEntity } from './category.entity.js';
 
-export interface CategoryRow {
-  code: string;
-  name: string;
-  majorCode: string;
-  majorName: string;
-  platformTypeCode: string | null;
-  countyDepartment: string | null;
-  defaultUrgency: 'normal' | 'urgent';
-  isEvent: boolean;
-}
+export type CategoryRow = Pick<CategoryEntity, 'code' | 'name' | 'majorCode' | 'majorName' | 'platformTypeCode' | 'countyDepartment'
+  | 'defaultUrgency' | 'isEvent'>;
 
 /** Categories (事件分类): data, with each 小类's default township platform and county lead department. */
 @Injectable()

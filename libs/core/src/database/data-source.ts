@@ -16,6 +16,8 @@ export function dataSourceOptions(config: Pick<AppConfig, 'DATABASE_URL' | 'DB_P
     migrationsRun: false,
     migrations: MIGRATIONS,
     entities: ENTITIES,
+    // extensions (postgis) are created by the migrations, run by an owner role; never at connect time by the app
+    installExtensions: false,
     extra: { max: config.DB_POOL_SIZE },
   };
 }

@@ -5,7 +5,10 @@ import type { Actor } from '../auth/actor.js';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
 import { EVENT_COLUMNS } from './event.model.js';
-import type { EventRow, EventSource, TimelineView, Urgency } from './event.model.js';
+import type { EventRow, TimelineView } from './event.model.js';
+import type { EventActionEntity } from './event-action.entity.js';
+import type { EventEntity } from './event.entity.js';
+import type { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
 
 /**
  * Jurisdiction as SQL: the only way this repository reads events. Region-based roles see the subtree of
@@ -24,29 +27,19 @@ export function visibility(actor: Actor, next: number): { clause: string; params
   }
 }
 
-export interface NewEventRow {
-  id: string;
-  countyCode: string;
-  categoryCode: string;
-  description: string;
-  address: string | null;
-  urgency: Urgency;
-  source: EventSource;
+/** What a report inserts: columns of the entity, the point as longitude/latitude, and the first SLA stage's marks. */
+export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode' | 'description' | 'address' | 'urgency' | 'source'
+  | 'gridCode' | 'villageCode' | 'townshipCode' | 'suggestedUnitCode' | 'attachmentIds' | 'slaNextAt'> & {
   lng: number;
   lat: number;
-  gridCode: string;
-  villageCode: string;
-  townshipCode: string;
-  suggestedUnitCode: string | null;
-  attachmentIds: string[];
   stage: StagePlan;
-  slaNextAt: Date | null;
-}
+};
 
-export interface OutboxMessage {
-  topic: string;
-  payload: Record<string, unknown>;
-}
+export type OutboxMessage = Pick<OutboxMessageEntity, 'topic' | 'payload'>;
+
+/** A timeline row as timeline() selects it: the action's columns and the actor's display name. */
+type TimelineRow = Pick<EventActionEntity, 'type' | 'fromStatus' | 'toStatus' | 'fromLevel' | 'toLevel' | 'actorId' | 'actorRole'
+  | 'unitCode' | 'note' | 'data' | 'attachmentIds' | 'at'> & { actorName: string | null };
 
 export interface EventFilters {
   status?: string[];
@@ -171,13 +164,13 @@ export class EventsRepository {
   }
 
   async timeline(id: string): Promise<TimelineView[]> {
-    const rows = await this.db.query<TimelineView & { at: Date }>(
+    const rows = await this.db.query<TimelineRow>(
       `SELECT a.type, a.from_status AS "fromStatus", a.to_status AS "toStatus", a.from_level AS "fromLevel", a.to_level AS "toLevel",
               a.actor_id AS "actorId", u.display_name AS "actorName", a.actor_role AS "actorRole", a.unit_code AS "unitCode",
               a.note, a.data, a.attachment_ids AS "attachmentIds", a.at
          FROM event_actions a LEFT JOIN users u ON u.id = a.actor_id
         WHERE a.event_id = $1 ORDER BY a.id`, [id]);
-    return rows.map((r) => ({ ...r, at: (r.at as unknown as Date).toISOString() }));
+    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
   }
 
   /** Keyset-paged list, newest first (or oldest-updated first with updatedSince, for resync). */

@@ -3,12 +3,15 @@ import { PolygonIndex } from '#domain';
 import type { MultiPolygonCoords } from '#domain';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
+import type { CategoryEntity } from '../categories/category.entity.js';
+import type { RegionEntity } from '../regions/region.entity.js';
+import type { UnitEntity } from '../units/unit.entity.js';
 
 export interface RoutingSnapshot {
   /** settings_versions 'reference' at load: bumped by the demo seed and by region imports. */
   version: string;
   grids: PolygonIndex;
-  categories: Map<string, { defaultUrgency: 'normal' | 'urgent'; platform: string | null }>;
+  categories: Map<string, { defaultUrgency: CategoryEntity['defaultUrgency']; platform: CategoryEntity['platformTypeCode'] }>;
   centres: Set<string>;
   /** `${township}|${platform}` → the township platform unit a category routes to. */
   platformUnits: Map<string, string>;
@@ -40,12 +43,12 @@ export class RoutingCache {
   private async load(): Promise<RoutingSnapshot> {
     const county = this.config.COUNTY_CODE;
     const [v] = await this.db.query<{ v: string }>(`SELECT version::text AS v FROM settings_versions WHERE name = 'reference'`);
-    const grids = await this.db.query<{ code: string; coords: MultiPolygonCoords }>(
+    const grids = await this.db.query<Pick<RegionEntity, 'code'> & { coords: MultiPolygonCoords }>(
       `SELECT code, (ST_AsGeoJSON(ST_Multi(geom))::json)->'coordinates' AS coords FROM regions
         WHERE level = 'grid' AND code LIKE $1 || '%' AND geom IS NOT NULL ORDER BY code`, [county]);
-    const categories = await this.db.query<{ code: string; defaultUrgency: 'normal' | 'urgent'; platform: string | null }>(
+    const categories = await this.db.query<Pick<CategoryEntity, 'code' | 'defaultUrgency'> & { platform: CategoryEntity['platformTypeCode'] }>(
       `SELECT code, default_urgency AS "defaultUrgency", platform_type_code AS platform FROM categories WHERE active AND is_event`);
-    const units = await this.db.query<{ code: string; type: string; region: string; platform: string | null }>(
+    const units = await this.db.query<Pick<UnitEntity, 'code' | 'type'> & { region: UnitEntity['regionCode']; platform: UnitEntity['platformTypeCode'] }>(
       `SELECT code, type, region_code AS region, platform_type_code AS platform FROM units
         WHERE active AND region_code LIKE $1 || '%' AND type IN ('township_centre', 'township_platform') ORDER BY code`, [county]);
     const platformUnits = new Map<string, string>();

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import { REDIS } from '../redis/redis.module.js';
+import type { OutboxMessageEntity } from './outbox-message.entity.js';
 
 /** Redis channel a topic of the outbox is published on (live map, notices). */
 export const liveChannel = (prefix: string, topic: string) => `${prefix}:live:${topic}`;
@@ -20,7 +21,7 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows were delivered. */
   async relayBatch(limit = 500): Promise<number> {
     return this.db.tx(async (sql) => {
-      const rows = await sql.query<{ id: string; topic: string; aggregateId: string; payload: Record<string, unknown> }>(
+      const rows = await sql.query<Pick<OutboxMessageEntity, 'id' | 'topic' | 'aggregateId' | 'payload'>>(
         `SELECT id, topic, aggregate_id AS "aggregateId", payload FROM outbox WHERE published_at IS NULL
           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, [limit]);
       if (rows.length === 0) return 0;

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { addDuration, elapsedMinutes, makeCalendar, remainingMinutes, resumeDue, slaMarks } from '#domain';
 import type { CalendarDay, Stage, TimeBasis, WorkCalendar } from '#domain';
 import type { Sql } from '../database/db.service.js';
+import type { EventEntity } from '../events/event.entity.js';
+import type { SlaRuleEntity } from './sla-rule.entity.js';
 
 /** Where an event's current SLA stage (受理/签收/处置/核查) stands: the marks the timers fire at. */
 export interface StagePlan {
@@ -15,18 +17,9 @@ export interface StagePlan {
   pausedAt: Date | null;
 }
 
-export interface SlaSubject {
-  categoryCode: string;
-  urgency: 'normal' | 'urgent';
-  extendedUntil: string | null;
-  stage: Stage | null;
-  slaBasis: TimeBasis | null;
-  stageStartedAt: Date | null;
-  stageDueAt: Date | null;
-  stageYellowAt: Date | null;
-  stageEscalateAt: Date | null;
-  stagePausedAt: Date | null;
-}
+/** The event columns the planner needs (extendedUntil as the workflow carries it: ISO text). */
+export type SlaSubject = Pick<EventEntity, 'categoryCode' | 'urgency' | 'stage' | 'slaBasis' | 'stageStartedAt' | 'stageDueAt'
+  | 'stageYellowAt' | 'stageEscalateAt' | 'stagePausedAt'> & { extendedUntil: string | null };
 
 export type StageChange = 'start' | 'pause' | 'resume' | 'extend';
 
@@ -35,17 +28,15 @@ export const newSlaSubject = (categoryCode: string, urgency: 'normal' | 'urgent'
   extendedUntil: null, stage: null, slaBasis: null, stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null,
   stagePausedAt: null });
 
-export interface RuleRow {
-  categoryCode: string | null;
-  urgency: 'normal' | 'urgent';
-  basis: TimeBasis;
+/** A rule as the planner reads it: the scope columns of the entity, the minutes cast to numbers (numeric → float8). */
+export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'basis'> & {
   accept: number;
   sign: number;
   handle: number;
   verify: number;
   yellowRatio: number;
   graceMinutes: number;
-}
+};
 
 const EMPTY: StagePlan = { stage: null, basis: null, startedAt: null, yellowAt: null, dueAt: null, escalateAt: null, pausedAt: null };
 

@@ -1,18 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
-import type { UnitType } from './unit.entity.js';
+import type { UnitEntity } from './unit.entity.js';
 
 
-export interface UnitRow {
-  code: string;
-  name: string;
-  type: UnitType;
-  regionCode: string;
-  platformTypeCode: string | null;
-  departmentKind: string | null;
-  active: boolean;
-}
+export type UnitRow = Pick<UnitEntity, 'code' | 'name' | 'type' | 'regionCode' | 'platformTypeCode' | 'departmentKind' | 'active'>;
 
 const COLUMNS = `code, name, type, region_code AS "regionCode", platform_type_code AS "platformTypeCode",
   department_kind AS "departmentKind", active`;
