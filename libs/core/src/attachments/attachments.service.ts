@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import type { OutputInfo } from 'sharp';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '../auth/actor.js';
+import type { AttachmentEntity } from './attachment.entity.js';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
@@ -57,9 +58,9 @@ export class AttachmentsService {
   }
 
   /** The image, if the caller uploaded it or can see an event that carries it. */
-  async download(actor: Actor, id: string): Promise<{ mime: string; data: Buffer }> {
+  async download(actor: Actor, id: string): Promise<Pick<AttachmentEntity, 'mime' | 'data'>> {
     const v = visibility(actor, 3);
-    const rows = await this.db.query<{ mime: string; data: Buffer }>(
+    const rows = await this.db.query<Pick<AttachmentEntity, 'mime' | 'data'>>(
       `SELECT a.mime, a.data FROM attachments a WHERE a.id = $1 AND (a.uploader_id = $2 OR EXISTS (
          SELECT 1 FROM events e WHERE ${v.clause} AND (a.id = ANY(e.attachment_ids)
            OR EXISTS (SELECT 1 FROM event_actions x WHERE x.event_id = e.id AND a.id = ANY(x.attachment_ids)))))`,

@@ -1,4 +1,5 @@
 import type { ActorRole, EventStatus, Level, SlaState, Stage, TimelineType, Warning, WorkflowEvent } from '#domain';
+import type { EventEntity } from './event.entity.js';
 
 export type Urgency = 'normal' | 'urgent';
 export type EventSource = 'grid' | 'hotline12345' | 'zlb' | 'province' | 'open311' | 'staff';
@@ -91,23 +92,11 @@ export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e
   e.sla_next_at AS "slaNextAt", e.version,
   e.created_at AS "createdAt", e.updated_at AS "updatedAt", e.closed_at AS "closedAt", e.region_code AS "regionCode"`;
 
-/** A row as selected with EVENT_COLUMNS (dates still Date objects). */
-export type EventRow = Omit<EventView, 'extensionRequestedUntil' | 'extendedUntil' | 'stageStartedAt' | 'stageDueAt' | 'stageYellowAt'
-  | 'stageEscalateAt' | 'stagePausedAt' | 'slaNextAt' | 'createdAt' | 'updatedAt' | 'closedAt'> & {
-  involvedUnitCodes: string[];
-  regionCode: string;
-  extensionRequestedUntil: Date | null;
-  extendedUntil: Date | null;
-  stageStartedAt: Date | null;
-  stageDueAt: Date | null;
-  stageYellowAt: Date | null;
-  stageEscalateAt: Date | null;
-  stagePausedAt: Date | null;
-  slaNextAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-  closedAt: Date | null;
-};
+/**
+ * A row as selected with EVENT_COLUMNS: every column of the entity (dates still Date objects), the location as
+ * longitude/latitude instead of the geometry.
+ */
+export type EventRow = Omit<EventEntity, 'location'> & { location: { lng: number; lat: number } };
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
