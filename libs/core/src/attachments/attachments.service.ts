@@ -4,6 +4,7 @@ import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import type { OutputInfo } from 'sharp';
 import { v7 as uuidv7 } from 'uuid';
+import type { AttachmentView } from '#contracts';
 import type { Actor } from '../auth/actor.js';
 import type { AttachmentEntity } from './attachment.entity.js';
 import { AppConfig } from '../config/app-config.js';
@@ -14,14 +15,7 @@ import { visibility } from '../events/events.repository.js';
 const ACCEPTED = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif', 'image/avif']);
 const MAX_EDGE = 2560;
 
-export interface AttachmentView {
-  id: string;
-  mime: string;
-  bytes: number;
-  width: number;
-  height: number;
-  sha256: string;
-}
+export type { AttachmentView } from '#contracts';
 
 /**
  * Photos (现场照片). The type is sniffed from the content, never from the file name; every image is

@@ -1,80 +1,9 @@
-import type { ActorRole, EventStatus, Level, SlaState, Stage, TimelineType, Warning, WorkflowEvent } from '#domain';
+import type { SlaState, Stage, WorkflowEvent } from '#domain';
+
+// The API shapes are defined once, as TypeBox schemas, in libs/contracts; core maps its rows to them.
+import type { EventView } from '#contracts';
 import type { EventEntity } from './event.entity.js';
-
-export type Urgency = 'normal' | 'urgent';
-export type EventSource = 'grid' | 'hotline12345' | 'zlb' | 'province' | 'open311' | 'staff';
-
-/** An event (事件) as the API returns it. */
-export interface EventView {
-  id: string;
-  code: string;
-  categoryCode: string;
-  description: string;
-  address: string | null;
-  location: { lng: number; lat: number };
-  gridCode: string;
-  villageCode: string;
-  townshipCode: string;
-  countyCode: string;
-  status: EventStatus;
-  level: Level;
-  urgency: Urgency;
-  source: EventSource;
-  warning: Warning;
-  ownerUnitCode: string;
-  centreUnitCode: string;
-  handlerUnitCode: string | null;
-  supportUnitCodes: string[];
-  suggestedUnitCode: string | null;
-  assigneeId: string | null;
-  reporterId: string | null;
-  mergedIntoId: string | null;
-  suspendedFromStatus: EventStatus | null;
-  extensionRequestedUntil: string | null;
-  extendedUntil: string | null;
-  urgeCount: number;
-  supervised: boolean;
-  reworkCount: number;
-  returnCount: number;
-  rating: number | null;
-  resolvedOnSite: boolean;
-  attachmentIds: string[];
-  stage: Stage | null;
-  stageStartedAt: string | null;
-  stageDueAt: string | null;
-  stageYellowAt: string | null;
-  stageEscalateAt: string | null;
-  stagePausedAt: string | null;
-  /** Working or natural time for this event's limits (urgent events count natural time). */
-  slaBasis: 'working' | 'natural' | null;
-  slaNextAt: string | null;
-  /** Time left in the current stage, in minutes of slaBasis; negative when overdue (computed on read). */
-  remainingMinutes?: number | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
-
-export interface TimelineView {
-  type: TimelineType;
-  fromStatus: EventStatus | null;
-  toStatus: EventStatus;
-  fromLevel: Level | null;
-  toLevel: Level;
-  actorId: string | null;
-  actorName: string | null;
-  actorRole: ActorRole;
-  unitCode: string | null;
-  note: string | null;
-  data: Record<string, unknown>;
-  attachmentIds: string[];
-  at: string;
-}
-
-export interface EventDetailView extends EventView {
-  timeline: TimelineView[];
-}
+export type { EventDetailView, EventSource, EventView, TimelineView, Urgency } from '#contracts';
 
 /** SQL select list producing an EventView-shaped row (alias `e`). */
 export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e.description, e.address,
@@ -100,7 +29,8 @@ export type EventRow = Omit<EventEntity, 'location'> & { location: { lng: number
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function toEventView(row: EventRow): EventView {
+/** The stored part of the view (remainingMinutes is computed on read by EventsService). */
+export function toEventView(row: EventRow): Omit<EventView, 'remainingMinutes'> {
   const { involvedUnitCodes: _involved, regionCode: _region, ...rest } = row;
   return {
     ...rest,
