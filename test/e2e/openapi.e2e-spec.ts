@@ -410,7 +410,11 @@ describe('strict input in DTO fields: 400 naming the field, before SQL sees it',
     expectStatus(await gw.post('/events', { ...base, attachmentIds: Array.from({ length: 10 }, () => newId()) }), 400, 'attachmentIds');
     expectStatus(await gw.post('/events', { ...base, location: [at.lng, at.lat] }), 400, 'location');
     expectStatus(await gw.post('/events', { ...base, description: 'a\uD800b' }), 400, 'description');
+    const dup = newId();
+    expectStatus(await gw.post('/events', { ...base, attachmentIds: [dup, dup.toUpperCase()] }), 400, 'attachmentIds');
     const ev = expectStatus(await gw.post('/events', base), 201).body;
+    // a UUID has one spelling: the same id in upper case is the same report
+    expect(expectStatus(await gw.post('/events', { ...base, id: base.id.toUpperCase() }), 200).body.id).toBe(ev.id);
     const tw = await client(TW);
     expectStatus(await tw.post(`/events/${ev.id}/actions`, { type: 'accept', expectedVersion: null }), 400, 'expectedVersion');
     expectStatus(await tw.post(`/events/${ev.id}/actions`, { type: 'reject', reason: '\u3000 ' }), 400, 'reason');

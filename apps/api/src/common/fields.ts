@@ -13,7 +13,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import type { ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min,
+  ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min,
   ValidateBy, ValidateIf, ValidateNested,
 } from 'class-validator';
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
@@ -27,6 +27,8 @@ export interface FieldKind {
   validators: (each: boolean) => Decorator[];
   /** Converts a query-string value (a string) to the field's type; values that do not convert are left for the validators to refuse. */
   fromQuery?: (value: string) => unknown;
+  /** The canonical form of a valid value (e.g. a UUID in lower case), applied to strings before validation. */
+  normalize?: (value: string) => string;
 }
 
 export interface Presence {
@@ -186,6 +188,8 @@ export function uuid(o: { version?: 7 } = {}): FieldKind {
   return {
     schema: { type: 'string', format: 'uuid', pattern },
     validators: (e) => [IsString(each(e)), Matches(new RegExp(pattern), { ...each(e), message })],
+    // PostgreSQL's uuid type ignores case: one id, one spelling (so duplicates and comparisons are exact)
+    normalize: (v) => v.toLowerCase(),
   };
 }
 
@@ -229,9 +233,11 @@ function apiProperty(schema: Schema, p: Presence): Decorator {
 /** A property of the given kind. */
 export function Field(kind: FieldKind, p: Presence = {}): Decorator {
   const fromQuery = kind.fromQuery;
+  const normalize = kind.normalize;
   return applyDecorators(
     ...presence(p),
     ...(p.query && fromQuery ? [Transform(({ value }) => (typeof value === 'string' ? fromQuery(value) : value))] : []),
+    ...(normalize ? [Transform(({ value }) => (typeof value === 'string' ? normalize(value) : value))] : []),
     ...kind.validators(false),
     apiProperty(kind.schema, p),
   );
@@ -277,15 +283,17 @@ export function Nested(type: () => new () => object, o: Presence = {}): Decorato
   );
 }
 
-/** An array of items of one kind, with a maximum length. */
-export function ArrayOf(item: FieldKind, o: { max: number; min?: number } & Presence): Decorator {
+/** An array of items of one kind, with a maximum length; `unique`: a repeated item is refused (a set of references). */
+export function ArrayOf(item: FieldKind, o: { max: number; min?: number; unique?: boolean } & Presence): Decorator {
   return applyDecorators(
     ...presence(o),
+    ...(item.normalize ? [Transform(({ value }) => (Array.isArray(value) ? value.map((v) => (typeof v === 'string' ? item.normalize!(v) : v)) : value))] : []),
     IsArray(),
     ArrayMaxSize(o.max),
     ...(o.min ? [ArrayMinSize(o.min)] : []),
+    ...(o.unique ? [ArrayUnique((v: unknown) => v, { message: '$property must not repeat an item' })] : []),
     ...item.validators(true),
-    apiProperty({ type: 'array', items: item.schema, maxItems: o.max, ...(o.min ? { minItems: o.min } : {}) }, o),
+    apiProperty({ type: 'array', items: item.schema, maxItems: o.max, ...(o.min ? { minItems: o.min } : {}), ...(o.unique ? { uniqueItems: true } : {}) }, o),
   );
 }
 

@@ -23,7 +23,7 @@ export class ReportEventDto implements ReportEventRequest {
   @Nested(() => LocationDto) location: LocationDto;
   @Enum(URGENCIES, { optional: true, description: 'Default: the category\'s default urgency.' }) urgency?: 'normal' | 'urgent';
   @Text({ max: 200, optional: true }) address?: string;
-  @ArrayOf(uuid(), { max: 9, optional: true, description: 'Ids of photos uploaded by the reporter (POST /attachments).' }) attachmentIds?: string[];
+  @ArrayOf(uuid(), { max: 9, unique: true, optional: true, description: 'Ids of photos uploaded by the reporter (POST /attachments).' }) attachmentIds?: string[];
   @Bool({ optional: true, description: '自行处置: the grid worker fixed it on the spot.' }) resolvedOnSite?: boolean;
 }
 
@@ -32,10 +32,10 @@ export class EventActionDto implements EventActionRequest {
   @Enum(EVENT_ACTION_TYPES) type: EventActionType;
   @Int({ min: 1, max: 2_147_483_647, optional: true, description: 'The version the client saw: a different current version is 409.' }) expectedVersion?: number;
   @Code(UNIT_CODE, { maxLength: 40, optional: true, description: 'dispatch: the lead unit.' }) unitCode?: string;
-  @ArrayOf(code(UNIT_CODE, { maxLength: 40 }), { max: 10, optional: true, description: 'dispatch: support units.' }) supportUnitCodes?: string[];
+  @ArrayOf(code(UNIT_CODE, { maxLength: 40 }), { max: 10, unique: true, optional: true, description: 'dispatch: support units.' }) supportUnitCodes?: string[];
   @Text({ max: 2000, optional: true }) note?: string;
   @Text({ max: 2000, optional: true, description: 'reject, return, escalate, suspend, request_extension, verify (rework) …' }) reason?: string;
-  @ArrayOf(uuid(), { max: 9, optional: true }) attachmentIds?: string[];
+  @ArrayOf(uuid(), { max: 9, unique: true, optional: true }) attachmentIds?: string[];
   @Bool({ optional: true, description: 'verify, approve_extension: pass (true) or not.' }) pass?: boolean;
   @Int({ min: 1, max: 5, optional: true, description: 'rate: satisfaction 1–5 (≤ 2 reopens the event).' }) score?: number;
   @Uuid({ optional: true, description: 'merge: the event this one duplicates.' }) targetEventId?: string;
