@@ -412,6 +412,20 @@ describe('strict input in DTO fields: 400 naming the field, before SQL sees it',
     expectStatus(await gw.post('/events', { ...base, description: 'a\uD800b' }), 400, 'description');
     const dup = newId();
     expectStatus(await gw.post('/events', { ...base, attachmentIds: [dup, dup.toUpperCase()] }), 400, 'attachmentIds');
+    // input an operation does not declare is refused, not ignored: query parameters, a body, a multipart field
+    const tw0 = await client(TW);
+    expectStatus(await tw0.get('/categories?all=1'), 400, 'all');
+    expectStatus(await tw0.get(`/events/${newId()}?expand=timeline`), 400, 'expand');
+    expectStatus(await tw0.post(`/events/${newId()}/actions?force=1`, { type: 'accept' }), 400, 'force');
+    expectStatus(await tw0.get('/events?sort=asc'), 400, 'sort');
+    expectStatus(conforms('get', '/health/live', await api.http().get('/health/live?verbose=1')), 400, 'verbose');
+    expectStatus(await (await client('admin')).del('/admin/calendar/2026-10-14'), 404);
+    expectStatus(conforms('delete', '/api/v1/admin/calendar/2026-10-14', await api.http().delete('/api/v1/admin/calendar/2026-10-14')
+      .set('Authorization', `Bearer ${await api.token('admin')}`).send({ force: true })), 400, 'force');
+    const sharp = (await import('sharp')).default;
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toBuffer();
+    expectStatus(conforms('post', '/api/v1/attachments', await api.http().post('/api/v1/attachments').set('Authorization', `Bearer ${await api.token(GW)}`)
+      .attach('file', png, 'x.png').field('caption', 'x')), 400, 'caption');
     const ev = expectStatus(await gw.post('/events', base), 201).body;
     // a UUID has one spelling: the same id in upper case is the same report
     expect(expectStatus(await gw.post('/events', { ...base, id: base.id.toUpperCase() }), 200).body.id).toBe(ev.id);

@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CALENDAR_DAY_KINDS, CalendarDayListSchema, CalendarDayViewSchema, SLA_BASES, SlaRuleListSchema, SlaRuleViewSchema, URGENCIES } from '#contracts';
 import type { CalendarDayList, CalendarDayView, SlaRuleList, SlaRuleView } from '#contracts';
 import { SlaAdminService } from '#core';
 import type { Actor, SlaRuleInput } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
-import { Code, DateOnly, Enum, Int, Num, Text } from '../common/fields.js';
+import { Code, DateOnly, DeclaredInputOnly, Enum, Int, Num, Text } from '../common/fields.js';
 import { Problems, Returns, ReturnsNothing } from '../common/openapi.js';
 
 /** Limits are in minutes: more than 0, at most a year. */
@@ -39,6 +39,7 @@ export class CalendarDateParam {
 /** Admin: SLA rules (时限) per category and urgency, and the holiday calendar (节假日/调休). */
 @ApiTags('admin')
 @ApiBearerAuth()
+@UseGuards(DeclaredInputOnly)
 @Controller('admin')
 export class AdminController {
   constructor(private readonly sla: SlaAdminService) {}

@@ -1,16 +1,18 @@
-import { Controller, Get, Param, ParseUUIDPipe, Post, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Controller, Get, Param, ParseUUIDPipe, Post, Req, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { AttachmentViewSchema } from '#contracts';
 import type { AttachmentView } from '#contracts';
 import { AttachmentsService, Problem } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { DeclaredInputOnly } from '../common/fields.js';
 import { IdParam, Problems, Returns, ReturnsBinary } from '../common/openapi.js';
 
 @ApiTags('attachments')
 @ApiBearerAuth()
+@UseGuards(DeclaredInputOnly)
 @Controller('attachments')
 export class AttachmentsController {
   constructor(private readonly attachments: AttachmentsService) {}
@@ -29,7 +31,10 @@ export class AttachmentsController {
   @Problems([413, 'The file is larger than the upload limit (10 MB by default)'],
     [415, 'The content is not an accepted image, or cannot be decoded'])
   @UseInterceptors(FileInterceptor('file'))
-  upload(@CurrentActor() actor: Actor, @UploadedFile() file: Express.Multer.File | undefined): Promise<AttachmentView> {
+  upload(@CurrentActor() actor: Actor, @UploadedFile() file: Express.Multer.File | undefined, @Req() req: Request): Promise<AttachmentView> {
+    // multer keeps the other multipart fields in req.body: the upload takes none
+    const extra = file ? Object.keys((req.body ?? {}) as object)[0] : undefined;
+    if (extra !== undefined) throw Problem.badRequest(`${extra}: the upload takes only \`file\``, [{ field: extra, message: 'is not a field of this upload' }]);
     return this.attachments.upload(actor, file);
   }
 

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MeViewSchema, SessionTokensSchema } from '#contracts';
 import type { Request } from 'express';
 import { AuthService } from '#core';
 import type { Actor } from '#core';
-import { Code, Text } from '../common/fields.js';
+import { Code, DeclaredInputOnly, Text } from '../common/fields.js';
 import { Problems, Returns, ReturnsNothing } from '../common/openapi.js';
 import { CurrentActor, Public } from './auth.guard.js';
 
@@ -24,6 +24,7 @@ export class ChangePasswordDto {
 }
 
 @ApiTags('auth')
+@UseGuards(DeclaredInputOnly)
 @Controller()
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

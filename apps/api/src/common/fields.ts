@@ -8,7 +8,10 @@
  * Query parameters arrive as strings: `query: true` converts only strings that are exactly a number or a boolean,
  * so `?limit=`, `?limit=0x10` or `?limit=1e2` are refused, never read as 0, 16 or 100.
  */
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Injectable } from '@nestjs/common';
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import { ApiProperty } from '@nestjs/swagger';
 import type { ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
@@ -17,6 +20,8 @@ import {
   ValidateBy, ValidateIf, ValidateNested,
 } from 'class-validator';
 import type { ValidationArguments, ValidationOptions } from 'class-validator';
+import type { Request } from 'express';
+import { Problem } from '#core';
 
 type Schema = Record<string, unknown>;
 type Decorator = PropertyDecorator;
@@ -341,4 +346,33 @@ export function Cursor(o: Presence = {}): Decorator {
     apiProperty({ type: 'string', maxLength: 200, pattern: '^[A-Za-z0-9_-]+$' },
       { ...o, description: o.description ?? 'The `nextCursor` of the previous page, unchanged.' }),
   );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Nothing undeclared
+
+/**
+ * Refuses input a handler does not declare: query parameters where it takes no @Query() DTO, and a JSON body where it
+ * takes no @Body() (a handler WITH a DTO already refuses unknown keys: forbidNonWhitelisted). Without it, GET
+ * /categories?anything=1 or DELETE /admin/calendar/{date} with a body would answer 2xx, half-accepting the request.
+ * Runs after authentication (global guards come first), before any pipe or handler.
+ */
+@Injectable()
+export class DeclaredInputOnly implements CanActivate {
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<Request>();
+    const keys = Object.keys((Reflect.getMetadata(ROUTE_ARGS_METADATA, ctx.getClass(), ctx.getHandler().name) ?? {}) as object);
+    const takes = (type: RouteParamtypes) => keys.some((k) => k.startsWith(`${type}:`));
+    const query = Object.keys(req.query ?? {});
+    if (query.length > 0 && !takes(RouteParamtypes.QUERY)) {
+      throw Problem.badRequest(`${query[0]}: this operation takes no query parameters`, [{ field: query[0]!, message: 'is not a parameter of this operation' }]);
+    }
+    const body: unknown = req.body;
+    const empty = body === undefined || (body !== null && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0);
+    if (!empty && !takes(RouteParamtypes.BODY) && !takes(RouteParamtypes.FILE) && !takes(RouteParamtypes.FILES)) {
+      const field = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body)[0]! : 'body';
+      throw Problem.badRequest(`${field}: this operation takes no request body`, [{ field, message: 'is not accepted: the operation takes no body' }]);
+    }
+    return true;
+  }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { EventDetailViewSchema, EventPageSchema, EventViewSchema } from '#contracts';
@@ -6,6 +6,7 @@ import type { EventDetailView, EventPage, EventView } from '#contracts';
 import { EventsService, Problem } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
+import { DeclaredInputOnly } from '../common/fields.js';
 import { IdParam, Problems, Returns } from '../common/openapi.js';
 import { EventActionDto, ListEventsQuery, ReportEventDto } from './events.dto.js';
 
@@ -13,6 +14,7 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('event
 
 @ApiTags('events')
 @ApiBearerAuth()
+@UseGuards(DeclaredInputOnly)
 @Controller('events')
 export class EventsController {
   constructor(private readonly events: EventsService) {}

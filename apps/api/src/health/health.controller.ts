@@ -1,14 +1,16 @@
-import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Redis } from 'ioredis';
 import { HealthLiveSchema, HealthReadySchema } from '#contracts';
 import type { HealthLive, HealthReady } from '#contracts';
 import { DbService, Problem, REDIS } from '#core';
 import { Public } from '../auth/auth.guard.js';
+import { DeclaredInputOnly } from '../common/fields.js';
 import { Problems, Returns } from '../common/openapi.js';
 
 @ApiTags('health')
 @Public()
+@UseGuards(DeclaredInputOnly)
 @Controller('health')
 export class HealthController {
   constructor(private readonly db: DbService, @Inject(REDIS) private readonly redis: Redis) {}

@@ -1,4 +1,4 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CategoryListSchema, CRS_VALUES, LocatedRegionSchema, MAP_LEVELS, RegionMapSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
 import type { CategoryList, LocatedRegion, RegionMap, RegionTree, UnitList } from '#contracts';
@@ -6,7 +6,7 @@ import { gcj02ToWgs84 } from '#domain';
 import { AppConfig, CategoriesRepository, Problem, RegionsRepository, UnitsRepository } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
-import { Code, Enum, Num } from '../common/fields.js';
+import { Code, DeclaredInputOnly, Enum, Num } from '../common/fields.js';
 import { Problems, Returns } from '../common/openapi.js';
 
 export class LocateQuery {
@@ -31,6 +31,7 @@ export class UnitsQuery {
 
 @ApiTags('regions')
 @ApiBearerAuth()
+@UseGuards(DeclaredInputOnly)
 @Controller()
 export class RegionsController {
   constructor(private readonly config: AppConfig, private readonly regions: RegionsRepository, private readonly units: UnitsRepository,
