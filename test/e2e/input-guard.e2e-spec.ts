@@ -88,9 +88,9 @@ describe('JSON bodies are checked before parsing turns into work', () => {
     expect(ok.body.description).toBe('垃圾 🗑');
   });
 
-  it('__proto__, constructor and prototype keys are refused, not dropped, at any depth', async () => {
+  it('__proto__, constructor, prototype and other Object.prototype member keys are refused, not dropped, at any depth', async () => {
     await unchanged(async () => {
-      for (const key of ['__proto__', 'constructor', 'prototype']) {
+      for (const key of ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf']) {
         expectProblem(await rawPost('/events', await reportJson(`,"${key}":{"isAdmin":true}`)), 400, key);
         const nested = (await reportJson()).replace('"location":{', `"location":{"${key}":{"x":1},`);
         expectProblem(await rawPost('/events', nested), 400, `location.${key}`);
@@ -98,6 +98,7 @@ describe('JSON bodies are checked before parsing turns into work', () => {
       }
       expectProblem(await api.http().get('/api/v1/events?__proto__=x').set('Authorization', `Bearer ${token}`), 400, '__proto__');
       expectProblem(await api.http().get('/api/v1/events?constructor=x').set('Authorization', `Bearer ${token}`), 400, 'constructor');
+      expectProblem(await api.http().get('/api/v1/regions?valueOf=').set('Authorization', `Bearer ${token}`), 400, 'valueOf');
       expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     });
   });

@@ -9,13 +9,18 @@ import { Problem } from '#core';
  *   bytes in one linear scan, before parsing turns it into work;
  * - a body of another media type is 415 (multipart only where an upload is expected: multer answers the rest);
  * - in the parsed body and the query string, keys that could reach an object's prototype (`__proto__`, `constructor`,
- *   `prototype`) are refused, not silently dropped, and every key and string must be well-formed Unicode without NUL
+ *   `prototype`, `toString`, …) are refused, not silently dropped, and every key and string must be well-formed Unicode without NUL
  *   (PostgreSQL text cannot store NUL; a lone surrogate cannot be encoded as UTF-8).
  * Each refusal is a 400 (or 413/415) problem naming the field.
  */
 export const JSON_BODY_LIMIT = '1mb';
 export const MAX_DEPTH = 32;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/**
+ * Keys that could reach or shadow an object's prototype: `__proto__`, `constructor`, `prototype`, and every other
+ * member of Object.prototype (`toString`, `hasOwnProperty`, `valueOf`, …), which a lookup in a plain object finds even
+ * when it was never declared. None of them is a field of this API.
+ */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype', ...Object.getOwnPropertyNames(Object.prototype)]);
 
 const OPEN_BRACE = 0x7b;
 const OPEN_BRACKET = 0x5b;

@@ -43,6 +43,8 @@ export class ProblemFilter implements ExceptionFilter {
         body.detail = `request body is not valid JSON: ${body.detail}`;
         body.errors = [{ field: 'body', message: 'is not valid JSON' }];
       }
+      const multer = multerFieldOf(exception.cause);
+      if (multer !== null && status >= 400 && status < 500) body.errors = [{ field: multer, message: String(body.detail) }];
       if (status === 400 && exception.cause instanceof URIError) body.errors = [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }];
       if (status >= 400 && status < 500) body.type = 'urn:grid141:problem:invalid-input';
     } else if (isClientError(exception)) {
@@ -89,6 +91,14 @@ function titleOf(status: number): string {
 
 function isJsonSyntaxError(cause: unknown): boolean {
   return cause instanceof SyntaxError && (cause as { type?: unknown }).type === 'entity.parse.failed';
+}
+
+/** The form field a multer/busboy error is about ('file' when it names none), or null when it is not one. */
+function multerFieldOf(cause: unknown): string | null {
+  if (typeof cause !== 'object' || cause === null) return null;
+  const { name, code, field } = cause as { name?: unknown; code?: unknown; field?: unknown };
+  if (name !== 'MulterError' && !(typeof code === 'string' && code.startsWith('LIMIT_'))) return null;
+  return typeof field === 'string' && field !== '' ? field : 'file';
 }
 
 function isClientError(e: unknown): e is { status: number; message: string; type?: string } {
