@@ -117,8 +117,12 @@ function expectStatus(res: Response, status: number, field?: string) {
 }
 
 describe('the document is complete', () => {
-  it('is OpenAPI 3.1 and every $ref resolves', () => {
+  it('is OpenAPI 3.1, served as a page at /docs, and every $ref resolves', async () => {
     expect(doc.openapi).toBe('3.1.0');
+    const page = await api.http().get('/docs/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    for (const { path, method, op } of operations()) expect([method, path, typeof op.summary, op.tags?.length]).toEqual([method, path, 'string', 1]);
     const refs = new Set<string>();
     const walk = (n: unknown) => {
       if (Array.isArray(n)) n.forEach(walk);
