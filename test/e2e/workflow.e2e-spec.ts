@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { newId, pointIn, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
+import type { EventPage } from '#contracts';
 
 // The closed loop (闭环) of issue 3 and each side path, end to end through HTTP as the demo users.
 const DIPU = '330523001';            // 递铺街道
@@ -268,7 +269,7 @@ describe('jurisdiction', () => {
       const ids: string[] = []; const townships = new Set<string>();
       let cursor: string | null = null;
       do {
-        const res: { body: { items: { id: string; townshipCode: string }[]; nextCursor: string | null } } =
+        const res: { body: EventPage } =
           await (await as(user)).get(`/events?limit=7${query}${cursor ? `&cursor=${cursor}` : ''}`);
         for (const e of res.body.items) { ids.push(e.id); townships.add(e.townshipCode); }
         cursor = res.body.nextCursor;
