@@ -98,13 +98,30 @@ function conforms(method: string, path: string, res: Response): Response {
   return res;
 }
 
+/**
+ * The request side of the truth: a JSON body the server accepts (2xx) must be valid by the document's request schema,
+ * and one the document refuses must be refused by the server (4xx) — so the request schemas are neither stricter nor
+ * looser than the validation for what the tour sends.
+ */
+function requestAgrees(method: string, path: string, body: unknown, res: Response): Response {
+  const template = templateOf(method, path);
+  const schema = doc.paths[template][method].requestBody?.content?.['application/json']?.schema as Json | undefined;
+  if (!schema) return res;
+  const validate = validatorFor(schema);
+  const valid = validate(body);
+  const where = `${method.toUpperCase()} ${template} ${JSON.stringify(body).slice(0, 200)} → ${res.status}`;
+  if (res.status < 300 && !valid) throw new Error(`${where}: accepted by the server, refused by the document: ${JSON.stringify(validate.errors).slice(0, 600)}`);
+  if (!valid) expect([where, res.status >= 400 && res.status < 500]).toEqual([where, true]);
+  return res;
+}
+
 /** A client that checks every answer against the document. */
 async function client(username: string) {
   const c = await api.as(username);
   return {
     get: async (url: string) => conforms('get', `/api/v1${url}`, await c.get(url)),
-    post: async (url: string, body: unknown) => conforms('post', `/api/v1${url}`, await c.post(url, body)),
-    put: async (url: string, body: unknown) => conforms('put', `/api/v1${url}`, await c.put(url, body)),
+    post: async (url: string, body: unknown) => requestAgrees('post', `/api/v1${url}`, body, conforms('post', `/api/v1${url}`, await c.post(url, body))),
+    put: async (url: string, body: unknown) => requestAgrees('put', `/api/v1${url}`, body, conforms('put', `/api/v1${url}`, await c.put(url, body))),
     del: async (url: string) => conforms('delete', `/api/v1${url}`, await c.del(url)),
     upload: async (buf: Buffer, name: string) => conforms('post', '/api/v1/attachments', await c.upload(buf, name)),
   };
