@@ -4,6 +4,7 @@ import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: unknown) => void;
+import type request from 'supertest';
 import type { Response } from 'supertest';
 import { newId, pointIn, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
@@ -263,6 +264,20 @@ describe('the document is complete', () => {
       } else {
         expect([where, res.status]).not.toEqual([where, 401]);
       }
+    }
+  });
+});
+
+describe('nothing undeclared', () => {
+  it('every operation, present and future, refuses a query parameter the document does not declare (400 naming it)', async () => {
+    const token = await api.token('admin');
+    for (const { path, method } of operations()) {
+      const url = `${path.replace('{id}', newId()).replace('{date}', '2026-10-14')}?zz_undeclared=1`;
+      const res = await (api.http() as unknown as Record<string, (u: string) => request.Test>)[method]!(url).set('Authorization', `Bearer ${token}`);
+      const where = `${method.toUpperCase()} ${path}`;
+      expect([where, res.status]).toEqual([where, 400]);
+      conforms(method, url, res);
+      expect([where, (JSON.parse(res.text) as { errors?: { field: string }[] }).errors?.map((e) => e.field)]).toEqual([where, expect.arrayContaining(['zz_undeclared'])]);
     }
   });
 });
