@@ -14,7 +14,7 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @Code(/^[A-Za-z0-9_-]{20,200}$/, { maxLength: 200, description: 'The refreshToken of the last login or refresh.' }) refreshToken: string;
+  @Code(/^[A-Za-z0-9_-]{20,200}$/, { minLength: 20, maxLength: 200, description: 'The refreshToken of the last login or refresh.' }) refreshToken: string;
 }
 
 export class ChangePasswordDto {

@@ -147,10 +147,11 @@ export function text(o: TextOptions): FieldKind {
 }
 
 /** A code with a fixed syntax (a region, unit or category code …): a string matching `pattern`. */
-export function code(pattern: RegExp, o: { maxLength: number; message?: string }): FieldKind {
+export function code(pattern: RegExp, o: { maxLength: number; minLength?: number; message?: string }): FieldKind {
   if (!pattern.source.startsWith('^') || !pattern.source.endsWith('$')) throw new Error(`code pattern ${pattern} must be anchored`);
   return {
-    schema: { type: 'string', pattern: pattern.source, maxLength: o.maxLength },
+    // the lengths repeat what the pattern implies, for readers and generators of the document
+    schema: { type: 'string', pattern: pattern.source, maxLength: o.maxLength, ...(o.minLength ? { minLength: o.minLength } : {}) },
     validators: (e) => [IsString(each(e)), Matches(pattern, { ...each(e), ...(o.message ? { message: o.message } : {}) })],
   };
 }
@@ -249,7 +250,7 @@ export function Field(kind: FieldKind, p: Presence = {}): Decorator {
 }
 
 export const Text = (o: TextOptions & Presence) => Field(text(o), o);
-export const Code = (pattern: RegExp, o: { maxLength: number; message?: string } & Presence) => Field(code(pattern, o), o);
+export const Code = (pattern: RegExp, o: { maxLength: number; minLength?: number; message?: string } & Presence) => Field(code(pattern, o), o);
 export const Int = (o: { min: number; max: number } & Presence) => Field(int(o), o);
 export const Num = (o: { min: number; max: number } & Presence) => Field(num(o), o);
 export const Enum = <const T extends readonly string[]>(values: T, o: Presence = {}) => Field(oneOf(values), o);
