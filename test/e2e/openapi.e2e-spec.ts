@@ -360,8 +360,30 @@ describe('the document is true: a tour of the API validated against it', () => {
     expectStatus(await handler.post(`/events/${created.id}/actions`, { type: 'request_extension', reason: '需协调', until: '2026-02-30' }), 400, 'until');
     const extended = expectStatus(await handler.post(`/events/${created.id}/actions`, { type: 'request_extension', reason: '需协调', until: day }), 201).body;
     expect(extended.extensionRequestedUntil).toBe(`${day}T09:30:00.000Z`);
+    // the rest of the loop, so that the timeline carries every kind of action data the contract names
+    expectStatus(await tw.post(`/events/${created.id}/actions`, { type: 'approve_extension', pass: true }), 201);
+    expectStatus(await (await client('county.lead')).post(`/events/${created.id}/actions`, { type: 'supervise' }), 201);
+    expectStatus(await (await client('county.op')).post(`/events/${created.id}/actions`, { type: 'urge', note: '请加快' }), 201);
+    expectStatus(await handler.post(`/events/${created.id}/actions`, { type: 'feedback', note: '已清运', attachmentIds: [] }), 201);
+    expectStatus(await tw.post(`/events/${created.id}/actions`, { type: 'verify', pass: true }), 201);
+    expectStatus(await gw.post(`/events/${created.id}/actions`, { type: 'rate', score: 5 }), 201);
     const full = expectStatus(await tw.get(`/events/${created.id}`), 200).body;
-    expect(full.timeline.map((t: { type: string }) => t.type)).toEqual(['report', 'accept', 'dispatch', 'sign', 'request_extension']);
+    expect(full.timeline.map((t: { type: string }) => t.type)).toEqual(['report', 'accept', 'dispatch', 'sign', 'request_extension',
+      'approve_extension', 'supervise', 'urge', 'feedback', 'verify', 'rate']);
+    expect(full).toMatchObject({ status: 'closed', rating: 5, extendedUntil: `${day}T09:30:00.000Z`, supervised: true, urgeCount: 1 });
+
+    // side paths: reject (reason), merge (targetEventId), suspend and resume, escalate (unitCode, reason)
+    const another = async () => expectStatus(await gw.post('/events', { ...report, id: newId(), attachmentIds: [] }), 201).body as { id: string };
+    const rejected = await another();
+    expectStatus(await tw.post(`/events/${rejected.id}/actions`, { type: 'reject', reason: '重复上报' }), 201);
+    const duplicate = await another();
+    const target = await another();
+    expectStatus(await tw.post(`/events/${duplicate.id}/actions`, { type: 'merge', targetEventId: target.id }), 201);
+    expectStatus(await tw.post(`/events/${target.id}/actions`, { type: 'accept' }), 201);
+    expectStatus(await tw.post(`/events/${target.id}/actions`, { type: 'suspend', reason: '等待天气' }), 201);
+    expectStatus(await tw.post(`/events/${target.id}/actions`, { type: 'resume' }), 201);
+    expectStatus(await tw.post(`/events/${target.id}/actions`, { type: 'escalate', reason: '需县级部门' }), 201);
+    for (const id of [rejected.id, duplicate.id, target.id]) expectStatus(await (await client('county.op')).get(`/events/${id}`), 200);
   });
 
   it('regions, map, units and categories', async () => {

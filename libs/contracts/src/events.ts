@@ -99,6 +99,23 @@ export type EventView = Static<typeof EventViewSchema>;
 export type Urgency = EventView['urgency'];
 export type EventSource = EventView['source'];
 
+/** What an action carried, by action: reason (reject, return, escalate, suspend, request_extension), targetEventId (merge),
+ * unitCode/supportUnitCodes (dispatch, escalate), pass (verify, approve_extension), until (request/approve_extension),
+ * score (rate), warning (warn), centreUnitCode/resolvedOnSite (report). */
+export const TimelineDataSchema = Closed({
+  reason: Type.Optional(Type.String()),
+  targetEventId: Type.Optional(Uuid()),
+  unitCode: Type.Optional(Type.String()),
+  supportUnitCodes: Type.Optional(Type.Array(Type.String())),
+  pass: Type.Optional(Type.Boolean()),
+  until: Type.Optional(DateTime()),
+  score: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+  warning: Type.Optional(StringEnum(WARNINGS)),
+  centreUnitCode: Type.Optional(Type.String()),
+  resolvedOnSite: Type.Optional(Type.Boolean()),
+});
+export type TimelineData = Static<typeof TimelineDataSchema>;
+
 /** One row of an event's timeline (流转记录). */
 export const TimelineViewSchema = Shape('TimelineView', {
   type: StringEnum([...ACTION_TYPES, 'report'] as const),
@@ -111,7 +128,7 @@ export const TimelineViewSchema = Shape('TimelineView', {
   actorRole: StringEnum([...ROLES, 'system'] as const),
   unitCode: Nullable(Type.String()),
   note: Nullable(Type.String()),
-  data: Type.Record(Type.String(), Type.Unknown(), { description: 'What the action carried (reason, until, pass, score …).' }),
+  data: TimelineDataSchema,
   attachmentIds: Type.Array(Uuid()),
   at: DateTime(),
 });
