@@ -1,0 +1,245 @@
+import { appendFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import fc from 'fast-check';
+import sharp from 'sharp';
+import { newId, pointIn, startApi } from './support/harness.js';
+import type { ApiHarness } from './support/harness.js';
+import { badAuthArb, caseOf, genericBodySites, jsonBodySites, multipart, pathSites, querySites, uploadSites } from './support/fuzz/cases.js';
+import type { Base, Case, Site } from './support/fuzz/cases.js';
+import { operationsOf } from './support/fuzz/operations.js';
+import type { Operation } from './support/fuzz/operations.js';
+import { Sender, countChanges, describe as describeViolation, recordFinding, runCases, tableCounts } from './support/fuzz/runner.js';
+import type { Violation } from './support/fuzz/runner.js';
+import { hasProperties, resolve } from './support/fuzz/schema.js';
+import type { OpenApiDocument } from './support/fuzz/schema.js';
+import { validValue } from './support/fuzz/values.js';
+
+jest.setTimeout(240_000);
+
+/**
+ * Outcome 1 of issue 12: every operation of the OpenAPI document gets invalid requests generated from its schemas
+ * (each breaks exactly one rule of a valid request), sent as a user allowed to call it and sometimes with no or a
+ * bad token. Every answer must be a 4xx application/problem+json whose body.status is the HTTP status and which,
+ * on a 400/422 about one field, names that field; nothing may be written to any table.
+ *
+ * FUZZ_SEED (default 141) fixes the cases; FUZZ_CASES (default 2400) is the total budget spread over the operations.
+ */
+const SEED = Number(process.env.FUZZ_SEED ?? 141);
+const TOTAL = Number(process.env.FUZZ_CASES ?? 2400);
+const MIN_PER_OP = 40;
+const NO_TOKEN_SHARE = 0.08;
+
+const DIPU = '330523001';
+const GRID = '330523001002001';
+const GW = `gw.${GRID}`;
+const TW = `tw.${DIPU}`;
+const DEMO_USERS = ['admin', 'county.op', 'county.lead', TW, `h.${DIPU}-JG`, GW];
+/** A session of its own for logout, password change and refresh, so that a wrongly accepted case ends nobody else's. */
+const SESSION_USER = 'h.330523-ZF';
+const SESSION = `${SESSION_USER} (own session)`;
+/** Login cases use an account no other case uses (a wrongly accepted one could lock it). */
+const LOGIN_USER = 'tw.330523105';
+
+/** Who may call an operation (first match); GET operations rotate over the users listed. */
+const CALLERS: [RegExp, string[]][] = [
+  [/^POST \/api\/v1\/events$/, [GW]],
+  [/^POST \/api\/v1\/events\/\{[^}]+\}\/actions$/, [TW]],
+  [/^GET \/api\/v1\/events\/\{[^}]+\}$/, [GW, TW, 'county.op', 'county.lead']],
+  [/^[A-Z]+ \/api\/v1\/admin\//, ['admin']],
+  [/^[A-Z]+ \/api\/v1\/attachments/, [GW]],
+  [/^POST \/api\/v1\/auth\/(logout|password)$/, [SESSION]],
+  [/^GET /, DEMO_USERS],
+  [/.*/, ['admin']],
+];
+
+/** FUZZ_LOG=<file>: every case and its answer, one line each (for looking into a run). */
+const debug = (line: string) => { if (process.env.FUZZ_LOG) appendFileSync(process.env.FUZZ_LOG, `${line.replace(/[\r\n]/g, ' ')}\n`); };
+
+const hash = (s: string) => {
+  let h = 0x811c9dc5 ^ SEED;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+};
+
+let api: ApiHarness;
+let doc: OpenApiDocument;
+let sender: Sender;
+const tokens = new Map<string, string>();
+const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer };
+
+/** Valid requests where the schema alone cannot make one that reaches deep validation (ids that exist, a point in a grid …). */
+const BASES: Record<string, () => Partial<Base>> = {
+  'POST /api/v1/events': () => ({ body: { id: newId(), categoryCode: ctx.categoryCode, description: '路边暴露垃圾，需清运', location: { lng: ctx.lng, lat: ctx.lat } } }),
+  'GET /api/v1/events/{id}': () => ({ path: { id: ctx.eventId } }),
+  'POST /api/v1/events/{id}/actions': () => ({ path: { id: ctx.eventId }, body: { type: 'accept', expectedVersion: ctx.eventVersion } }),
+  'GET /api/v1/attachments/{id}': () => ({ path: { id: ctx.attachmentId } }),
+  'GET /api/v1/regions/locate': () => ({ query: { lng: String(ctx.lng), lat: String(ctx.lat) } }),
+  'PUT /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' }, body: { kind: 'holiday', name: '测试假日' } }),
+  'DELETE /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' } }),
+  'PUT /api/v1/admin/sla-rules': () => ({ body: { categoryCode: ctx.categoryCode, urgency: 'normal', basis: 'working', acceptMinutes: 60, signMinutes: 60, handleMinutes: 480, verifyMinutes: 120 } }),
+  'POST /api/v1/auth/login': () => ({ body: { username: LOGIN_USER, password: 'Grid141!demo' } }),
+  'POST /api/v1/auth/refresh': () => ({ body: { refreshToken: ctx.refreshToken } }),
+  'POST /api/v1/auth/password': () => ({ body: { currentPassword: 'Grid141!demo', newPassword: 'Fuzz-Grid141-new-pass!' } }),
+};
+
+/** Valid values of optional query parameters, for the mutations that repeat or wrap a valid value. */
+const QUERY_EXAMPLES: Record<string, string> = { bbox: '119.5,30.5,119.9,30.9', status: 'reported,accepted', lng: '119.68', lat: '30.63' };
+
+function callerOf(op: Operation, n: number): string | null {
+  if (!op.secured) return null;
+  const users = CALLERS.find(([re]) => re.test(op.key))![1];
+  return users[n % users.length]!;
+}
+
+function baseOf(op: Operation, n: number): Base {
+  const hand = BASES[op.key]?.() ?? {};
+  const path: Record<string, string> = {};
+  for (const p of op.pathParams) path[p.name] = hand.path?.[p.name] ?? String(validValue(doc, p.schema, n));
+  const query: Record<string, string> = { ...hand.query };
+  for (const p of op.query) if (p.required && query[p.name] === undefined) query[p.name] = String(validValue(doc, p.schema, n));
+  let body = hand.body;
+  if (body === undefined && op.body?.contentType === 'application/json' && hasProperties(doc, op.body.schema)) body = validValue(doc, op.body.schema, n);
+  return { path, query, body, user: callerOf(op, n) };
+}
+
+function sitesOf(op: Operation): Site[] {
+  const base = baseOf(op, 0);
+  const sites = [...pathSites(doc, op), ...querySites(doc, op, base, QUERY_EXAMPLES)];
+  if (op.body?.contentType.startsWith('multipart/')) {
+    sites.push(...uploadSites('file', ctx.png, 10 * 1024 * 1024));
+    sites.push(...genericBodySites(doc, { ...op, body: undefined }, false).filter((s) => !['extra field (no schema)', 'prototype key (no schema)'].includes(s.name)));
+  } else if (op.body) {
+    sites.push(...jsonBodySites(doc, resolve(doc, op.body.schema), base.body), ...genericBodySites(doc, op, false));
+  } else {
+    sites.push(...genericBodySites(doc, op, true));
+  }
+  return sites;
+}
+
+/** The cases of one operation: every site at least once, the budget spread evenly, a share sent with no or a bad token. */
+function casesOf(op: Operation, sites: Site[], budget: number): Case[] {
+  const cases: Case[] = [];
+  let n = 0;
+  sites.forEach((site, i) => {
+    const runs = Math.max(1, Math.floor(budget / sites.length) + (i < budget % sites.length ? 1 : 0));
+    for (const m of fc.sample(site.arb, { seed: hash(`${op.key}#${site.name}`), numRuns: runs })) cases.push(caseOf(op, baseOf(op, n++), m));
+  });
+  if (op.secured) {
+    const picks = fc.sample(fc.tuple(fc.nat({ max: cases.length - 1 }), badAuthArb), { seed: hash(`${op.key}#auth`), numRuns: Math.max(3, Math.round(cases.length * NO_TOKEN_SHARE)) });
+    for (const [i, auth] of picks) cases.push({ ...cases[i]!, kind: `${cases[i]!.kind}, ${auth === null ? 'no token' : 'bad token'}`, badAuth: auth });
+  }
+  return cases;
+}
+
+/** A new session for SESSION_USER (the control requests log out and change its password). */
+async function newSession(): Promise<void> {
+  const own = await api.http().post('/api/v1/auth/login').send({ username: SESSION_USER, password: 'Grid141!demo' });
+  expect(own.status).toBe(200);
+  tokens.set(SESSION, own.body.accessToken);
+  ctx.refreshToken = own.body.refreshToken;
+}
+
+/**
+ * The valid base request of an operation, sent as it is: it must succeed, or the invalid cases built on it would prove
+ * nothing (a 4xx could come from the base, not from the mutation). Run after the fuzz cases (these do write).
+ */
+async function control(op: Operation): Promise<string | null> {
+  if (op.key.includes('/auth/')) await newSession();
+  let c = caseOf(op, baseOf(op, 0), { kind: 'control', apply: (d) => d });
+  if (op.body?.contentType.startsWith('multipart/')) {
+    c = { ...c, body: multipart([{ name: 'file', filename: 'control.png', type: 'image/png', data: ctx.png }], 'controlboundary'), contentType: 'multipart/form-data; boundary=controlboundary' };
+  }
+  const a = await sender.send(c);
+  return a.status >= 200 && a.status < 300 ? null : `${c.method} ${c.url} as ${c.user ?? '(public)'}: ${a.status} ${a.text.slice(0, 300)}`;
+}
+/** Controls that end something (a calendar day, the session's password) go after the ones that need it. */
+const controlOrder = (op: Operation) => (op.method === 'DELETE' ? 1 : 0) + (/\/auth\/password$/.test(op.path) ? 2 : 0);
+
+async function tinyPng(): Promise<Buffer> {
+  return sharp({ create: { width: 16, height: 12, channels: 3, background: { r: 200, g: 60, b: 20 } } }).png().toBuffer();
+}
+
+beforeAll(async () => {
+  api = await startApi('fuzz');
+  const docRes = await api.http().get('/docs-json');
+  expect(docRes.status).toBe(200);
+  doc = docRes.body as OpenApiDocument;
+  if (process.env.FUZZ_DUMP_DOC) writeFileSync(process.env.FUZZ_DUMP_DOC, JSON.stringify(doc, null, 1));
+  for (const u of DEMO_USERS) tokens.set(u, await api.token(u));
+  await newSession();
+  const at = await pointIn(api.db, GRID);
+  Object.assign(ctx, at);
+  const gw = await api.as(GW);
+  const cats = await gw.get('/categories');
+  expect(cats.status).toBe(200);
+  expect((cats.body.items as { code: string }[]).some((c) => c.code === ctx.categoryCode)).toBe(true);
+  const ev = await gw.post('/events', { id: newId(), categoryCode: ctx.categoryCode, description: '模糊测试的基准事件', location: at });
+  expect(ev.status).toBe(201);
+  ctx.eventId = ev.body.id;
+  ctx.eventVersion = ev.body.version;
+  ctx.png = Buffer.from(await tinyPng());
+  const up = await gw.upload(ctx.png, 'base.png', 'image/png');
+  expect(up.status).toBe(201);
+  ctx.attachmentId = up.body.id;
+  const server = api.app.getHttpServer();
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  sender = new Sender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens);
+}, 120_000);
+
+afterAll(async () => {
+  await sender?.close();
+  await api?.close();
+});
+
+describe('OpenAPI-driven fuzz (issue 12, outcome 1)', () => {
+  it(`every invalid request gets a 4xx problem+json and writes nothing (seed ${SEED})`, async () => {
+    const started = Date.now();
+    const ops = operationsOf(doc).filter((op) => !process.env.FUZZ_ONLY || new RegExp(process.env.FUZZ_ONLY).test(op.key));
+    if (!process.env.FUZZ_ONLY) expect(ops.length).toBeGreaterThan(10);
+    const siteLists = ops.map((op) => sitesOf(op));
+    const totalSites = siteLists.reduce((a, s) => a + s.length, 0);
+    const planned = ops.map((op, i) => casesOf(op, siteLists[i]!, Math.max(MIN_PER_OP, Math.round((TOTAL * siteLists[i]!.length) / totalSites))));
+
+    const violations: Violation[] = [];
+    const writes: string[] = [];
+    const perOp: string[] = [];
+    const initial = await tableCounts(api.db);
+    let before = initial;
+    for (const [i, op] of ops.entries()) {
+      const cases = planned[i]!;
+      const t0 = Date.now();
+      const found = await runCases(sender, cases, 4, (v) => recordFinding(describeViolation(v)), (c, a, ms) =>
+        debug(`${a.status} ${ms}ms ${c.method} ${c.url.slice(0, 120)} | ${c.kind} | ${c.body?.subarray(0, 160).toString() ?? ''}`));
+      violations.push(...found);
+      const after = await tableCounts(api.db);
+      const changed = countChanges(before, after);
+      if (changed.length) {
+        writes.push(`${op.key}: ${changed.join(', ')}`);
+        recordFinding(`- **${op.key}** — its invalid requests changed row counts: ${changed.join(', ')}`);
+      }
+      before = after;
+      debug(`ran ${op.key}: ${cases.length} cases, ${Date.now() - t0} ms, ${found.length} violations`);
+      perOp.push(`${op.key} ${cases.length}${op.fallback.length ? ` (fallback: ${op.fallback.join('; ')})` : ''}`);
+    }
+    const total = planned.reduce((a, c) => a + c.length, 0);
+    const unchanged = countChanges(initial, await tableCounts(api.db));
+    const controls: string[] = [];
+    for (const op of [...ops].sort((a, b) => controlOrder(a) - controlOrder(b))) {
+      const failed = await control(op);
+      if (failed) controls.push(failed);
+    }
+    if (controls.length) recordFinding(`- control requests (valid base requests) that failed:\n${controls.map((c) => `  - ${c}`).join('\n')}`);
+    console.log(`fuzz: seed ${SEED}, ${total} cases over ${ops.length} operations in ${((Date.now() - started) / 1000).toFixed(1)} s, ${violations.length} violations — ${perOp.join(' | ')}`);
+
+    if (!process.env.FUZZ_ONLY) expect(total).toBeGreaterThanOrEqual(2000);
+    for (const c of planned) expect(c.length).toBeGreaterThanOrEqual(MIN_PER_OP);
+    const byRule = new Map<string, Violation>();
+    for (const v of violations) byRule.set(`${v.c.op} | ${v.c.kind.replace(/\d+/g, 'N')} | ${v.c.field ?? ''} | ${v.problem.replace(/\d+/g, 'N')}`, v);
+    const report = [...byRule.values()].slice(0, 60).map(describeViolation).join('\n');
+    expect({ violations: violations.length, distinct: byRule.size, report }).toEqual({ violations: 0, distinct: 0, report: '' });
+    expect(unchanged).toEqual([]);
+    expect(writes).toEqual([]);
+    expect(controls).toEqual([]);
+  });
+});
