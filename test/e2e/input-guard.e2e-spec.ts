@@ -119,6 +119,13 @@ describe('JSON bodies are checked before parsing turns into work', () => {
 });
 
 describe('query strings and paths', () => {
+  it('a repeated query parameter is 400 naming it (lists are one comma-separated value)', async () => {
+    const auth = { Authorization: `Bearer ${token}` };
+    expectProblem(await api.http().get('/api/v1/events?status=reported&status=accepted').set(auth), 400, 'status');
+    expectProblem(await api.http().get('/api/v1/events?limit=1&limit=2').set(auth), 400, 'limit');
+    expect((await api.http().get('/api/v1/events?status=reported,accepted').set(auth)).status).toBe(200);
+  });
+
   it('malformed percent-encoding, NUL and lone surrogates in a path or query are 4xx, never 500', async () => {
     await unchanged(async () => {
       const auth = { Authorization: `Bearer ${token}` };

@@ -138,6 +138,9 @@ export function bodyGuard(): RequestHandler[] {
   const values: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
     const badEncoding = malformedQueryParameter(req.originalUrl);
     if (badEncoding !== null) { next(refuse(badEncoding, 'is not valid percent-encoded UTF-8')); return; }
+    // every list parameter of this API is one comma-separated value (OpenAPI style form, explode false)
+    const repeated = Object.entries(req.query).find(([, v]) => Array.isArray(v));
+    if (repeated) { next(refuse(repeated[0], 'must be given once (a list is one comma-separated value)')); return; }
     const inQuery = findInputProblem(req.query, '');
     if (inQuery) { next(refuse(inQuery[0] || 'query', inQuery[1])); return; }
     if (req.body !== undefined) {
