@@ -450,6 +450,7 @@ describe('strict input in DTO fields: 400 naming the field, before SQL sees it',
       expectStatus(await tw.get(`/events?bbox=${encodeURIComponent(bbox)}`), 400, 'bbox');
     expectStatus(await tw.get('/events?status=reported,bogus'), 400, 'status');
     expectStatus(await tw.get('/events?status='), 400, 'status');
+    expectStatus(await tw.get('/events?status=reported&status=accepted'), 400, 'status'); // the document says one comma-separated parameter
     const forged = (s: string) => Buffer.from(s).toString('base64url');
     for (const cursor of [forged(`2026-02-30T00:00:00.000Z|${newId()}`), forged(`2026-01-01T00:00:00.000|${newId()}`),
       forged(`2026-01-01T00:00:00.000Z|${newId()}|x`), forged('|'), `${forged(`2026-01-01T00:00:00.000Z|${newId()}`)}=`, 'a'])

@@ -306,16 +306,18 @@ export function ArrayOf(item: FieldKind, o: { max: number; min?: number; unique?
 const splitCsv = (v: string) => (v === '' ? [''] : v.split(','));
 
 /**
- * A query parameter holding a comma-separated list (`?status=reported,accepted`; a repeated parameter works too).
- * Documented as an array in form style without explode, which is what generated clients send.
+ * A query parameter holding a comma-separated list (`?status=reported,accepted`), documented as an array in form style
+ * without explode, which is what generated clients send. A repeated parameter is not that form: the input guard
+ * (body-guard.ts) refuses every repeated query parameter before this runs.
  */
 export function CsvOf(item: FieldKind, o: { max: number; min?: number } & Presence): Decorator {
   const fromQuery = item.fromQuery;
   return applyDecorators(
     ...presence(o),
     Transform(({ value }) => {
-      const list = typeof value === 'string' ? splitCsv(value) : Array.isArray(value) ? value.flatMap((v) => (typeof v === 'string' ? splitCsv(v) : [v])) : value;
-      return Array.isArray(list) && fromQuery ? list.map((v) => (typeof v === 'string' ? fromQuery(v) : v)) : list;
+      if (typeof value !== 'string') return value;
+      const list = splitCsv(value);
+      return fromQuery ? list.map((v) => fromQuery(v)) : list;
     }),
     IsArray(),
     ArrayMaxSize(o.max),
