@@ -23,10 +23,10 @@ jest.setTimeout(240_000);
  * bad token. Every answer must be a 4xx application/problem+json whose body.status is the HTTP status and which,
  * on a 400/422 about one field, names that field; nothing may be written to any table.
  *
- * FUZZ_SEED (default 141) fixes the cases; FUZZ_CASES (default 2400) is the total budget spread over the operations.
+ * FUZZ_SEED (default 141) fixes the cases; FUZZ_CASES (default 3000) is the total budget spread over the operations.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 141);
-const TOTAL = Number(process.env.FUZZ_CASES ?? 2400);
+const TOTAL = Number(process.env.FUZZ_CASES ?? 3000);
 const MIN_PER_OP = 40;
 const NO_TOKEN_SHARE = 0.08;
 
@@ -100,7 +100,10 @@ function baseOf(op: Operation, n: number): Base {
   for (const p of op.query) if (p.required && query[p.name] === undefined) query[p.name] = String(validValue(doc, p.schema, n));
   let body = hand.body;
   if (body === undefined && op.body?.contentType === 'application/json' && hasProperties(doc, op.body.schema)) body = validValue(doc, op.body.schema, n);
-  return { path, query, body, user: callerOf(op, n) };
+  const raw = op.body?.contentType.startsWith('multipart/')
+    ? { bytes: multipart([{ name: 'file', filename: 'base.png', type: 'image/png', data: ctx.png }], 'baseboundary'), contentType: 'multipart/form-data; boundary=baseboundary' }
+    : undefined;
+  return { path, query, body, raw, user: callerOf(op, n) };
 }
 
 function sitesOf(op: Operation): Site[] {
@@ -121,8 +124,9 @@ function sitesOf(op: Operation): Site[] {
 function casesOf(op: Operation, sites: Site[], budget: number): Case[] {
   const cases: Case[] = [];
   let n = 0;
-  sites.forEach((site, i) => {
-    const runs = Math.max(1, Math.floor(budget / sites.length) + (i < budget % sites.length ? 1 : 0));
+  const weights = sites.reduce((a, s) => a + (s.weight ?? 1), 0);
+  sites.forEach((site) => {
+    const runs = Math.max(1, Math.round((budget * (site.weight ?? 1)) / weights));
     for (const m of fc.sample(site.arb, { seed: hash(`${op.key}#${site.name}`), numRuns: runs })) cases.push(caseOf(op, baseOf(op, n++), m));
   });
   if (op.secured) {
@@ -146,10 +150,7 @@ async function newSession(): Promise<void> {
  */
 async function control(op: Operation): Promise<string | null> {
   if (op.key.includes('/auth/')) await newSession();
-  let c = caseOf(op, baseOf(op, 0), { kind: 'control', apply: (d) => d });
-  if (op.body?.contentType.startsWith('multipart/')) {
-    c = { ...c, body: multipart([{ name: 'file', filename: 'control.png', type: 'image/png', data: ctx.png }], 'controlboundary'), contentType: 'multipart/form-data; boundary=controlboundary' };
-  }
+  const c = caseOf(op, baseOf(op, 0), { kind: 'control', apply: (d) => d });
   const a = await sender.send(c);
   return a.status >= 200 && a.status < 300 ? null : `${c.method} ${c.url} as ${c.user ?? '(public)'}: ${a.status} ${a.text.slice(0, 300)}`;
 }
@@ -198,12 +199,14 @@ describe('OpenAPI-driven fuzz (issue 12, outcome 1)', () => {
     const ops = operationsOf(doc).filter((op) => !process.env.FUZZ_ONLY || new RegExp(process.env.FUZZ_ONLY).test(op.key));
     if (!process.env.FUZZ_ONLY) expect(ops.length).toBeGreaterThan(10);
     const siteLists = ops.map((op) => sitesOf(op));
-    const totalSites = siteLists.reduce((a, s) => a + s.length, 0);
-    const planned = ops.map((op, i) => casesOf(op, siteLists[i]!, Math.max(MIN_PER_OP, Math.round((TOTAL * siteLists[i]!.length) / totalSites))));
+    const weightOf = (sites: Site[]) => sites.reduce((a, s) => a + (s.weight ?? 1), 0);
+    const totalSites = siteLists.reduce((a, s) => a + weightOf(s), 0);
+    const planned = ops.map((op, i) => casesOf(op, siteLists[i]!, Math.max(MIN_PER_OP, Math.round((TOTAL * weightOf(siteLists[i]!)) / totalSites))));
 
     const violations: Violation[] = [];
     const writes: string[] = [];
     const perOp: string[] = [];
+    const prototypeBefore = Object.getOwnPropertyNames(Object.prototype).sort();
     const initial = await tableCounts(api.db);
     let before = initial;
     for (const [i, op] of ops.entries()) {
@@ -239,6 +242,9 @@ describe('OpenAPI-driven fuzz (issue 12, outcome 1)', () => {
     const report = [...byRule.values()].slice(0, 60).map(describeViolation).join('\n');
     expect({ violations: violations.length, distinct: byRule.size, report }).toEqual({ violations: 0, distinct: 0, report: '' });
     expect(unchanged).toEqual([]);
+    // the app runs in this process: a prototype key that got through would show here
+    expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeBefore);
+    expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect(writes).toEqual([]);
     expect(controls).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { RawJson, badUtf8String, clone, deepJson, encodeJson, pathText, setAt, withKey } from './json-text.js';
 import type { Operation } from './operations.js';
@@ -18,6 +19,8 @@ export interface Base {
   path: Record<string, string>;
   query: Record<string, string>;
   body?: unknown;
+  /** a body that is not JSON (a multipart upload), sent as it is */
+  raw?: { bytes: Buffer; contentType: string };
   user: string | null;
 }
 
@@ -29,6 +32,8 @@ export interface Draft {
   /** the exact body bytes (wins over body) */
   raw?: Buffer;
   contentType?: string;
+  /** more request headers (Content-Encoding …) */
+  headers?: Record<string, string>;
 }
 
 export interface Mutation {
@@ -40,7 +45,8 @@ export interface Mutation {
   apply: (d: Draft) => Draft;
 }
 
-export interface Site { name: string; arb: fc.Arbitrary<Mutation> }
+/** One rule of an operation and the requests that break it; `weight` (default 1) asks for more of them (a rule with many ways to break). */
+export interface Site { name: string; arb: fc.Arbitrary<Mutation>; weight?: number }
 
 /** One request of the fuzz test. */
 export interface Case {
@@ -54,6 +60,7 @@ export interface Case {
   method: string;
   url: string;
   contentType?: string;
+  headers?: Record<string, string>;
   body?: Buffer;
 }
 
@@ -65,16 +72,17 @@ export function draftOf(op: Operation, base: Base): Draft {
   for (const [k, v] of Object.entries(base.path)) path[k] = enc(v);
   return {
     path, query: Object.entries(base.query).map(([k, v]) => [enc(k), enc(v)]),
-    body: base.body, contentType: base.body !== undefined ? op.body?.contentType ?? 'application/json' : undefined,
+    body: base.body, raw: base.raw?.bytes,
+    contentType: base.raw ? base.raw.contentType : base.body !== undefined ? op.body?.contentType ?? 'application/json' : undefined,
   };
 }
 
 export function caseOf(op: Operation, base: Base, m: Mutation): Case {
   const d = m.apply(draftOf(op, base));
   let url = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => d.path[name] ?? '');
-  if (d.query.length) url += `?${d.query.map(([k, v]) => `${k}=${v}`).join('&')}`;
+  if (d.query.length) url += `?${d.query.map(([k, v]) => (k === '' && v === '' ? '' : `${k}=${v}`)).join('&')}`;
   const body = d.raw ?? (d.body !== undefined && d.contentType === 'application/json' ? encodeJson(d.body) : undefined);
-  return { op: op.key, kind: m.kind, field: m.field, alt: m.alt, user: base.user, method: op.method, url, contentType: body ? d.contentType : undefined, body };
+  return { op: op.key, kind: m.kind, field: m.field, alt: m.alt, user: base.user, method: op.method, url, contentType: body ? d.contentType : undefined, headers: d.headers, body };
 }
 
 const mut = (kind: string, field: string | undefined, apply: (d: Draft) => Draft, alt?: string[]): Mutation => ({ kind, field, apply, alt });
@@ -152,7 +160,7 @@ function valueSites(doc: OpenApiDocument, schema: Schema, current: unknown, path
   if (str || strAlts.length > 1) {
     const base = typeof current === 'string' ? current : String(validValue(doc, str ?? strAlts[0]));
     for (const b of str ? badStrings(str, base, required) : badStringsOfAll(strAlts.map((a) => resolve(doc, a)), base, required)) {
-      sites.push({ name: `${b.kind} ${field}`, arb: b.arb.map((v) => mut(b.kind, b.namesField ? field : undefined, set(v), [field])) });
+      sites.push({ name: `${b.kind} ${field}`, weight: b.kind.startsWith('malformed') ? 3 : 1, arb: b.arb.map((v) => mut(b.kind, b.namesField ? field : undefined, set(v), [field])) });
     }
   }
   const numSchema = allowed.has('number') || allowed.has('integer') ? only('number') : null;
@@ -207,7 +215,7 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
     fc.constantFrom('{', '{"a":', "{'a':1}", '{"a":1,}', '[1,2', 'undefined', 'NaN', '{"a":NaN}', '{"a":01}', '{"a":1}{"b":2}', '{"a":"\\x41"}',
       '{"a":"\\u12"}', '{"a": "unterminated}', '{"a":1} trailing', '/* c */{}', '{"a":.5}', '{"a":+1}', '{"a":0x10}', '{a:1}', '{"a":"tab\there"}', '\u0000'),
     fc.string({ minLength: 1, maxLength: 30 }).map((t) => `{${t}`),
-  ).map((t) => mut('malformed JSON', undefined, (d) => rawJson(d, t))) });
+  ).filter((t) => { try { JSON.parse(t); return false; } catch { return true; } }).map((t) => mut('malformed JSON', undefined, (d) => rawJson(d, t))) });
   sites.push({ name: 'body over 1 MB', arb: fc.tuple(fc.integer({ min: 1_050_000, max: 1_400_000 }), fc.constantFrom('string', 'array', 'keys')).map(([n, shape]) =>
     mut(`body over 1 MB (${shape})`, undefined, (d) => rawJson(d, shape === 'string' ? `{"x":"${'a'.repeat(n)}"}`
       : shape === 'array' ? `{"x":[${'1,'.repeat(n / 2)}1]}` : `{${Array.from({ length: Math.ceil(n / 8) }, (_, i) => `"k${i}":1`).join(',')}}`))) });
@@ -232,6 +240,23 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
     sites.push({ name: 'prototype key (no schema)', arb: fc.tuple(PROTO_KEYS, PROTO_VALUES).map(([k, v]) =>
       mut('prototype key', k, (d) => ({ ...d, body: withKey(objAt(d.body, []), k, v), contentType: 'application/json' }))) });
   }
+  sites.push({ name: 'compressed body', arb: fc.constantFrom('gzip', 'deflate', 'x-fuzz', 'br, gzip').map((encoding) =>
+    mut(`Content-Encoding ${encoding}${encoding.startsWith('x-') ? '' : ', inflating past 1 MB'}`, undefined, (d) => ({
+      ...rawJson(d, encoding.startsWith('x-') ? encodeJson(d.body ?? {}) : encoding === 'deflate'
+        ? deflateSync(`{"x":"${'a'.repeat(3_000_000)}"}`) : gzipSync(`{"x":"${'a'.repeat(3_000_000)}"}`)),
+      headers: { 'content-encoding': encoding },
+    }))) });
+  if (d0HasText(s)) {
+    // RFC 8259: JSON between systems is UTF-8; the same valid body in UTF-16 or Latin-1 is not JSON text
+    sites.push({ name: 'body not UTF-8', arb: fc.constantFrom('utf-16le', 'utf-16be', 'latin1').map((cs) =>
+      mut(`body encoded as ${cs}`, undefined, (d) => {
+        let charset = cs;
+        const text = encodeJson(d.body ?? {}).toString('utf8');
+        if (charset === 'latin1' && /^[\x00-\x7f]*$/.test(text)) charset = 'utf-16le'; // ASCII is the same in Latin-1: not a different body
+        const bytes = charset === 'utf-16le' ? Buffer.from(text, 'utf16le') : charset === 'utf-16be' ? Buffer.from(text, 'utf16le').swap16() : Buffer.from(text, 'latin1');
+        return rawJson(d, bytes, `application/json; charset=${charset}`);
+      })) });
+  }
   if (s.type === 'object' || hasProperties(doc, s)) {
     sites.push({ name: 'body not an object', arb: fc.constantFrom('[]', '[{}]', '"text"', '1', 'true', 'null', '[null]', '""').map((t) =>
       mut(`body is ${t}`, undefined, (d) => rawJson(d, t))) });
@@ -242,6 +267,11 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
       mut(`body sent as ${ct}`, undefined, (d) => rawJson(d, ct.includes('urlencoded') ? 'a=1&b=2' : encodeJson(d.body ?? {}), ct))) });
   }
   return sites;
+}
+
+/** Does a valid body of this schema hold text (so that its UTF-16 or Latin-1 bytes differ from UTF-8)? */
+function d0HasText(s: Schema): boolean {
+  return Object.values(s.properties ?? {}).some((p) => p.type === 'string' || (Array.isArray(p.type) && p.type.includes('string')));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -273,7 +303,7 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
       mut(`parameter with brackets ${name}${suffix}`, name, (d) => ({ ...withQuery(d, name, null), query: [...withQuery(d, name, null).query, [`${enc(name)}${enc(suffix)}`, enc(valid)]] }), [`${name}${suffix}`])) });
     sites.push({ name: `bad encoding ${name}`, arb: fc.constantFrom(...BAD_ENCODINGS).map((v) => mut('badly encoded parameter', name, (d) => withQuery(d, name, v))) });
     if (name === 'bbox') {
-      sites.push({ name: 'bad bbox', arb: fc.oneof(
+      sites.push({ name: 'bad bbox', weight: 4, arb: fc.oneof(
         fc.array(fc.double({ min: -10, max: 130, noNaN: true }), { minLength: 0, maxLength: 8 }).filter((a) => a.length !== 4).map((a) => ({ k: `arity ${a.length}`, v: a.join(',') })),
         fc.constantFrom('NaN,30,120,31', '119,NaN,120,31', '119,30,Infinity,31', 'a,b,c,d', '119,,120,31', '119,30,120,31,', ',119,30,120', '119;30;120;31', '119 30 120 31')
           .map((v) => ({ k: 'not numbers', v })),
@@ -285,7 +315,7 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
     if (name === 'cursor') {
       const b64 = (t: string | Buffer) => Buffer.from(t).toString('base64url');
       const u = uuidV7(42);
-      sites.push({ name: 'bad cursor', arb: fc.oneof(
+      sites.push({ name: 'bad cursor', weight: 8, arb: fc.oneof(
         fc.base64String({ minLength: 4, maxLength: 80 }).map((t) => ({ k: 'random base64', v: t.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') })),
         fc.string({ minLength: 1, maxLength: 40 }).filter((t) => !t.includes('|')).map((t) => ({ k: 'base64 of garbage', v: b64(t) })),
         fc.uint8Array({ minLength: 1, maxLength: 40 }).map((a) => ({ k: 'base64 of random bytes', v: b64(Buffer.from(a)) })),
@@ -301,7 +331,7 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
     if (str && name !== 'bbox') {
       for (const b of badStrings(str, valid, !!p.required)) {
         if (b.kind.startsWith('lone surrogate') || b.kind.startsWith('invalid UTF-8')) continue; // not writable in a URL: see bad encodings
-        sites.push({ name: `${b.kind} ${name}`, arb: b.arb.map((v) => put(b.kind, enc(String(v)))) });
+        sites.push({ name: `${b.kind} ${name}`, weight: b.kind.startsWith('malformed') ? 3 : 1, arb: b.arb.map((v) => put(b.kind, enc(String(v)))) });
       }
     }
     if (allowed && (allowed.has('integer') || allowed.has('number')) && !allowed.has('string')) {
@@ -315,6 +345,11 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
       sites.push({ name: `not a boolean ${name}`, arb: fc.constantFrom('yes', '2', 'abc', 'TRUE ', '').map((v) => put('not a boolean', enc(v))) });
     }
   }
+  // a query parser that stops after N pairs (Node's querystring: 1,000) must not drop the bad part silently
+  const hidden = [['fuzz', '1'], ['__proto__', '1'], ...op.query.map((p) => [p.name, '%00'])] as [string, string][];
+  sites.push({ name: 'bad parameter after 1,000 empty pairs', arb: fc.tuple(fc.constantFrom(...hidden), fc.integer({ min: 1000, max: 1500 })).map(([[n, v], pad]) =>
+    mut(`${n === 'fuzz' || n === '__proto__' ? 'unknown parameter' : 'NUL value'} after ${pad} empty pairs`, n,
+      (d) => ({ ...d, query: [...d.query, ...Array.from({ length: pad }, () => ['', ''] as [string, string]), [enc(n), v]] }))) });
   sites.push({ name: 'unknown query parameter', arb: fc.tuple(
     fc.oneof(EXTRA_NAMES, fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[isAdmin]', 'constructor[prototype][isAdmin]')),
     fc.constantFrom('1', 'true', 'x', ''),
@@ -374,9 +409,9 @@ export function pathSites(doc: OpenApiDocument, op: Operation): Site[] {
       // text that cannot be decoded may be named by the part of the request it sits in
       : put('badly encoded path parameter', v, ['path'])) });
     const constrained = s.format || s.pattern || s.enum || s.maxLength !== undefined;
-    if (s.format === 'uuid') sites.push({ name: `not a uuid ${name}`, arb: badUuidArb.filter(usable).map((v) => put('not a uuid', enc(v))) });
-    if (s.format === 'date') sites.push({ name: `malformed date ${name}`, arb: badDateArb.map((v) => put('malformed date', enc(v))) });
-    if (s.format === 'date-time') sites.push({ name: `malformed date-time ${name}`, arb: badDateTimeArb.map((v) => put('malformed date-time', enc(v))) });
+    if (s.format === 'uuid') sites.push({ name: `not a uuid ${name}`, weight: 2, arb: badUuidArb.filter(usable).map((v) => put('not a uuid', enc(v))) });
+    if (s.format === 'date') sites.push({ name: `malformed date ${name}`, weight: 3, arb: badDateArb.map((v) => put('malformed date', enc(v))) });
+    if (s.format === 'date-time') sites.push({ name: `malformed date-time ${name}`, weight: 3, arb: badDateTimeArb.map((v) => put('malformed date-time', enc(v))) });
     if (s.pattern || s.enum || s.maxLength !== undefined) {
       const base = String(validValue(doc, s));
       for (const b of badStrings(s, base, true)) {
@@ -433,10 +468,15 @@ export function uploadSites(fileField: string, image: Buffer, maxBytes: number):
     ),
   ).filter(({ b }) => !b.subarray(0, 8).equals(image.subarray(0, 8))).map(({ k, b }) => send(`file is ${k}`, fileField, [file(b)])) });
   sites.push({ name: 'truncated image', arb: fc.integer({ min: 1, max: Math.max(1, image.length - 20) }).map((n) => send('truncated image', fileField, [file(image.subarray(0, n))])) });
-  sites.push({ name: 'corrupt image', arb: fc.tuple(fc.integer({ min: 16, max: image.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([at, x]) => {
+  // an IHDR the PNG specification forbids (the critical header chunk: a decoder must refuse it, unlike a damaged ancillary chunk)
+  sites.push({ name: 'impossible image header', arb: fc.constantFrom(
+    { k: 'width 0', at: 16, bytes: [0, 0, 0, 0] }, { k: 'height 0', at: 20, bytes: [0, 0, 0, 0] },
+    { k: 'bit depth 3', at: 24, bytes: [3] }, { k: 'colour type 5', at: 25, bytes: [5] }, { k: 'compression method 1', at: 26, bytes: [1] },
+    { k: 'width 2^31', at: 16, bytes: [0x80, 0, 0, 0] },
+  ).map(({ k, at, bytes }) => {
     const b = Buffer.from(image);
-    for (let i = at; i < Math.min(b.length, at + 64); i++) b[i] = b[i]! ^ x;
-    return send('corrupt image data', fileField, [file(b)]);
+    bytes.forEach((x, i) => { b[at + i] = x; });
+    return send(`image header with ${k}`, fileField, [file(b)]);
   }) });
   sites.push({ name: 'empty file', arb: fc.constant(send('empty file', fileField, [file(Buffer.alloc(0))])) });
   sites.push({ name: 'file too large', arb: fc.constant(0).map(() => send('file over the upload limit', fileField, [file(Buffer.concat([image, Buffer.alloc(maxBytes + 1024 - image.length)]))])) });

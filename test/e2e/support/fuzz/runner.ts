@@ -25,6 +25,7 @@ export class Sender {
       headers.authorization = `Bearer ${token}`;
     }
     if (c.contentType) headers['content-type'] = c.contentType;
+    Object.assign(headers, c.headers);
     try {
       const res = await this.pool.request({ method: c.method as 'GET', path: c.url, headers, body: c.body });
       const buf = Buffer.from(await res.body.arrayBuffer());
