@@ -284,7 +284,6 @@ function withQuery(d: Draft, name: string, value: string | null, mode: 'set' | '
 
 export function querySites(doc: OpenApiDocument, op: Operation, base: Base, examples: Record<string, string> = {}): Site[] {
   const sites: Site[] = [];
-  const declared = new Set(op.query.map((p) => p.name.toLowerCase()));
   for (const p of op.query) {
     const s = resolve(doc, p.schema);
     const name = p.name;
@@ -350,10 +349,12 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
   sites.push({ name: 'bad parameter after 1,000 empty pairs', arb: fc.tuple(fc.constantFrom(...hidden), fc.integer({ min: 1000, max: 1500 })).map(([[n, v], pad]) =>
     mut(`${n === 'fuzz' || n === '__proto__' ? 'unknown parameter' : 'NUL value'} after ${pad} empty pairs`, n,
       (d) => ({ ...d, query: [...d.query, ...Array.from({ length: pad }, () => ['', ''] as [string, string]), [enc(n), v]] }))) });
-  sites.push({ name: 'unknown query parameter', arb: fc.tuple(
-    fc.oneof(EXTRA_NAMES, fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[isAdmin]', 'constructor[prototype][isAdmin]')),
+  // names are case-sensitive: `Limit` is not `limit`
+  const otherCase = op.query.flatMap((p) => [p.name.toUpperCase(), p.name[0]!.toUpperCase() + p.name.slice(1)]).filter((n) => !op.query.some((p) => p.name === n));
+  sites.push({ name: 'unknown query parameter', weight: 2, arb: fc.tuple(
+    fc.oneof(EXTRA_NAMES, fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[isAdmin]', 'constructor[prototype][isAdmin]', ...otherCase)),
     fc.constantFrom('1', 'true', 'x', ''),
-  ).filter(([n]) => n !== '' && !declared.has(n.split('[')[0]!.toLowerCase())).map(([n, v]) =>
+  ).filter(([n]) => n !== '' && !op.query.some((p) => p.name === n.split('[')[0])).map(([n, v]) =>
     mut('unknown query parameter', n.split('[')[0], (d) => ({ ...d, query: [...d.query, [enc(n), enc(v)]] }), [n])) });
   return sites;
 }
