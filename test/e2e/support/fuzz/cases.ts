@@ -263,8 +263,8 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
   }
   if (needsSomething) {
     sites.push({ name: 'empty body', arb: fc.constantFrom('', '{}', ' ').map((t) => mut(`empty body (${JSON.stringify(t)})`, undefined, (d) => rawJson(d, t))) });
-    sites.push({ name: 'body not JSON', arb: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'text/html').map((ct) =>
-      mut(`body sent as ${ct}`, undefined, (d) => rawJson(d, ct.includes('urlencoded') ? 'a=1&b=2' : encodeJson(d.body ?? {}), ct))) });
+    sites.push({ name: 'body not JSON', arb: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/xml', 'text/html', '', 'application/jsonx', 'json').map((ct) =>
+      mut(`body sent as ${ct || '(no Content-Type)'}`, undefined, (d) => rawJson(d, ct.includes('urlencoded') ? 'a=1&b=2' : encodeJson(d.body ?? {}), ct))) });
   }
   return sites;
 }
@@ -423,7 +423,7 @@ export function pathSites(doc: OpenApiDocument, op: Operation): Site[] {
     }
     if (constrained) sites.push({ name: `very long ${name}`, arb: fc.integer({ min: 300, max: 6000 }).map((n) => put('very long path parameter', enc(plainText(n)))) });
     if (allowedTypes(doc, s)?.has('integer') || allowedTypes(doc, s)?.has('number')) {
-      sites.push({ name: `not a number ${name}`, arb: fc.constantFrom(...NOT_A_NUMBER).map((v) => put('not a number', enc(v))) });
+      sites.push({ name: `not a number ${name}`, arb: fc.constantFrom(...NOT_A_NUMBER.filter((v) => v.trim() !== '')).map((v) => put('not a number', enc(v))) });
     }
   }
   return sites;

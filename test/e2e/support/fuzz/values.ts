@@ -229,7 +229,9 @@ export function badStrings(s: Schema, base: string, required: boolean): { kind: 
   if (s.enum?.length) {
     const members = new Set(s.enum.map(String));
     const arb = finite(fc.oneof(
-      fc.constantFrom(...s.enum.filter((v) => typeof v === 'string').flatMap((v) => [(v as string).toUpperCase(), `${v as string}x`, (v as string).slice(0, -1)])),
+      fc.constantFrom(...s.enum.filter((v) => typeof v === 'string').flatMap((v) => [(v as string).toUpperCase(), `${v as string}x`, (v as string).slice(0, -1),
+        // look-alikes: Cyrillic а/е/о, a fullwidth first letter, a zero-width space
+        (v as string).replace(/[aeo]/, (c) => ({ a: 'а', e: 'е', o: 'о' })[c]!), String.fromCharCode((v as string).charCodeAt(0) + 0xfee0) + (v as string).slice(1), `${v as string}\u200b`])),
       fc.string({ minLength: 1, maxLength: 12 }),
     ), (v) => !members.has(v) && !members.has(v.trim()) && v.length > 0);
     if (arb) out.push({ kind: 'string not in enum', namesField: true, arb });
@@ -297,7 +299,7 @@ export function badNumbers(s: Schema, integer: boolean): { kind: string; arb: fc
 }
 
 /** Query/path text that is not a number. */
-export const NOT_A_NUMBER = ['abc', 'NaN', 'Infinity', '-Infinity', '1a', '--1', '0x10', '0b11', '0o7', 'true', '[]', '1,2', '1..2', '½'];
+export const NOT_A_NUMBER = ['abc', 'NaN', 'Infinity', '-Infinity', '1a', '--1', '0x10', '0b11', '0o7', 'true', '[]', '1,2', '1..2', '½', '', ' 1', '1 ', '\t2', '1_000', '１'];
 
 /** Percent-encoded text that does not decode to well-formed Unicode, or decodes to NUL. */
 export const BAD_ENCODINGS = ['%ZZ', '%', '%E0%A4', '%FF', '%C3%28', '%ED%A0%80', '%C0%AF', 'a%00b', '%00'];
