@@ -152,7 +152,8 @@ async function control(op: Operation): Promise<string | null> {
   if (op.key.includes('/auth/')) await newSession();
   const c = caseOf(op, baseOf(op, 0), { kind: 'control', apply: (d) => d });
   const a = await sender.send(c);
-  return a.status >= 200 && a.status < 300 ? null : `${c.method} ${c.url} as ${c.user ?? '(public)'}: ${a.status} ${a.text.slice(0, 300)}`;
+  return a.status >= 200 && a.status < 300 ? null
+    : `${c.method} ${c.url} as ${c.user ?? '(public)'}: ${a.status} ${a.text.slice(0, 300)} (a valid base request is needed: see BASES and CALLERS in test/e2e/fuzz.e2e-spec.ts)`;
 }
 /** Controls that end something (a calendar day, the session's password) go after the ones that need it. */
 const controlOrder = (op: Operation) => (op.method === 'DELETE' ? 1 : 0) + (/\/auth\/password$/.test(op.path) ? 2 : 0);

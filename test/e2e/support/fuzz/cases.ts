@@ -219,6 +219,12 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
   sites.push({ name: 'body over 1 MB', arb: fc.tuple(fc.integer({ min: 1_050_000, max: 1_400_000 }), fc.constantFrom('string', 'array', 'keys')).map(([n, shape]) =>
     mut(`body over 1 MB (${shape})`, undefined, (d) => rawJson(d, shape === 'string' ? `{"x":"${'a'.repeat(n)}"}`
       : shape === 'array' ? `{"x":[${'1,'.repeat(n / 2)}1]}` : `{${Array.from({ length: Math.ceil(n / 8) }, (_, i) => `"k${i}":1`).join(',')}}`))) });
+  // without a Content-Length (chunked): the limits must hold on a stream too
+  sites.push({ name: 'chunked body', arb: fc.constantFrom('over 1 MB', 'malformed', 'nested 5000 deep').map((k) =>
+    mut(`chunked body ${k}`, undefined, (d) => ({
+      ...rawJson(d, k === 'over 1 MB' ? `{"x":"${'a'.repeat(1_200_000)}"}` : k === 'malformed' ? '{"a":' : deepJson(5000, 'object').bytes),
+      headers: { 'transfer-encoding': 'chunked' },
+    }))) });
   sites.push({ name: 'deeply nested body', arb: fc.tuple(fc.integer({ min: 1000, max: 100_000 }), fc.constantFrom<'array' | 'object'>('array', 'object'))
     .map(([depth, shape]) => mut(`body nested ${depth} deep`, undefined, (d) => rawJson(d, deepJson(depth, shape).bytes))) });
   sites.push({ name: 'invalid UTF-8 in a key', arb: fc.constantFrom(Buffer.from([0xff]), Buffer.from([0xc3, 0x28]), Buffer.from([0xed, 0xa0, 0x80])).map((bad) =>

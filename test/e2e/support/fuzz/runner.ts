@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { Pool } from 'undici';
 import type { Case } from './cases.js';
@@ -27,7 +28,11 @@ export class Sender {
     if (c.contentType) headers['content-type'] = c.contentType;
     Object.assign(headers, c.headers);
     try {
-      const res = await this.pool.request({ method: c.method as 'GET', path: c.url, headers, body: c.body });
+      // a chunked case goes out as a stream in 64 KB pieces (undici then sends Transfer-Encoding: chunked itself)
+      const chunked = headers['transfer-encoding'] === 'chunked';
+      if (chunked) delete headers['transfer-encoding'];
+      const body = chunked && c.body ? Readable.from(Array.from({ length: Math.ceil(c.body.length / 65536) }, (_, i) => c.body!.subarray(i * 65536, (i + 1) * 65536))) : c.body;
+      const res = await this.pool.request({ method: c.method as 'GET', path: c.url, headers, body });
       const buf = Buffer.from(await res.body.arrayBuffer());
       const ct = res.headers['content-type'];
       return { status: res.statusCode, contentType: Array.isArray(ct) ? ct.join(',') : ct ?? '', text: buf.subarray(0, 4_000_000).toString('utf8') };
