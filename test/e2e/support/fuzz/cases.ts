@@ -252,7 +252,7 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
         ? deflateSync(`{"x":"${'a'.repeat(3_000_000)}"}`) : gzipSync(`{"x":"${'a'.repeat(3_000_000)}"}`)),
       headers: { 'content-encoding': encoding },
     }))) });
-  if (d0HasText(s)) {
+  if (holdsText(s)) {
     // RFC 8259: JSON between systems is UTF-8; the same valid body in UTF-16 or Latin-1 is not JSON text
     sites.push({ name: 'body not UTF-8', arb: fc.constantFrom('utf-16le', 'utf-16be', 'latin1').map((cs) =>
       mut(`body encoded as ${cs}`, undefined, (d) => {
@@ -276,7 +276,7 @@ export function genericBodySites(doc: OpenApiDocument, op: Operation, bodyless: 
 }
 
 /** Does a valid body of this schema hold text (so that its UTF-16 or Latin-1 bytes differ from UTF-8)? */
-function d0HasText(s: Schema): boolean {
+function holdsText(s: Schema): boolean {
   return Object.values(s.properties ?? {}).some((p) => p.type === 'string' || (Array.isArray(p.type) && p.type.includes('string')));
 }
 
