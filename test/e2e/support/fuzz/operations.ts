@@ -1,6 +1,6 @@
 import { EVENT_ACTION_TYPES } from '#contracts';
 import { EVENT_STATUSES, LEVELS, WARNINGS } from '#domain';
-import { hasProperties, mergeSchema, resolve } from './schema.js';
+import { hasProperties, resolve } from './schema.js';
 import type { OpenApiDocument, OpenApiOperation, OpenApiParameter, Schema } from './schema.js';
 
 /** One operation of the OpenAPI document, with what the fuzz generator needs to know about it. */
@@ -21,9 +21,9 @@ const UUID: Schema = { type: 'string', format: 'uuid' };
 const num = (minimum: number, maximum: number): Schema => ({ type: 'number', minimum, maximum });
 
 /**
- * Request shapes as the DTOs define them today, used ONLY where the document leaves them out (an empty schema, a
- * parameter it does not list, a keyword it does not give). The document wins wherever it speaks, so this table
- * matters less as the document fills in; it never adds a rule the server does not have.
+ * Request shapes as the DTOs defined them when the document had none, used ONLY where the document still says nothing
+ * (a body schema without properties, a parameter it does not list or lists without a schema). Wherever the document
+ * speaks it is the one truth: nothing here is merged into a schema it gives. Each use is printed in the summary line.
  */
 const FALLBACK: Record<string, { query?: Record<string, Schema & { 'x-required'?: boolean }>; path?: Record<string, Schema>; body?: Schema; contentType?: string }> = {
   'GET /api/v1/events': { query: {
@@ -97,17 +97,6 @@ const FALLBACK: Record<string, { query?: Record<string, Schema & { 'x-required'?
   'GET /api/v1/attachments/{id}': { path: { id: UUID } },
 };
 
-/** The keywords `merged` has and `base` has not (`location.crs.enum`), to print what the fallback still adds. */
-function addedKeywords(base: Schema | undefined, merged: Schema, at = ''): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(merged)) {
-    if (k === 'properties') {
-      for (const [name, ps] of Object.entries(v as Record<string, Schema>)) out.push(...addedKeywords(base?.properties?.[name], ps, `${at}${name}.`));
-    } else if (base === undefined || !(k in base)) out.push(`${at}${k}`);
-  }
-  return base === undefined && at ? [`${at.slice(0, -1)}`] : out;
-}
-
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 function deref<T>(doc: OpenApiDocument, v: T | { $ref: string }): T {
@@ -137,11 +126,9 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
           if (!have) {
             fallback.push(`${where} ${name}`);
             byName.set(`${where}:${name}`, { name, in: where, required: where === 'path' || !!required, schema });
-          } else {
-            const merged = mergeSchema(have.schema, schema);
-            const added = addedKeywords(have.schema, merged);
-            if (added.length) fallback.push(`${where} ${name}: ${added.join(',')}`);
-            byName.set(`${where}:${name}`, { ...have, schema: merged });
+          } else if (Object.keys(have.schema ?? {}).length === 0) {
+            fallback.push(`${where} ${name} schema`);
+            byName.set(`${where}:${name}`, { ...have, schema });
           }
         }
       }
@@ -153,12 +140,6 @@ export function operationsOf(doc: OpenApiDocument): Operation[] {
         const docSchema = resolve(doc, rb?.content?.[contentType]?.schema);
         let schema = docSchema;
         if (contentType === 'application/json' && fb.body && !hasProperties(doc, docSchema)) { schema = fb.body; fallback.push('body schema'); }
-        else if (contentType === 'application/json' && fb.body) {
-          const merged = mergeSchema(docSchema, fb.body);
-          const added = addedKeywords(docSchema, merged);
-          if (added.length) fallback.push(`body: ${added.join(',')}`);
-          schema = merged;
-        }
         if (!rb && fb.contentType) fallback.push(`body ${fb.contentType}`);
         body = { schema, required: rb?.required ?? true, contentType };
       }

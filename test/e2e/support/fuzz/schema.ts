@@ -137,20 +137,6 @@ export function hasProperties(doc: OpenApiDocument, schema: Schema | undefined):
   return !!s.properties && Object.keys(s.properties).length > 0;
 }
 
-/** Fills keywords `base` leaves out from `fallback` (properties merged key by key); `base` wins where both speak. */
-export function mergeSchema(base: Schema | undefined, fallback: Schema | undefined): Schema {
-  if (!fallback) return base ?? {};
-  if (!base) return fallback;
-  const out: Schema = { ...fallback, ...base };
-  if (base.$ref || base.anyOf || base.oneOf || base.allOf) return base;
-  const props = { ...(fallback.properties ?? {}) };
-  for (const [k, v] of Object.entries(base.properties ?? {})) props[k] = mergeSchema(v, fallback.properties?.[k]);
-  if (Object.keys(props).length) out.properties = props;
-  const required = [...new Set([...(base.required ?? []), ...(base.properties && Object.keys(base.properties).length ? [] : fallback.required ?? [])])];
-  if (required.length) out.required = required;
-  return out;
-}
-
 /** A string of length `n` with no whitespace and one UTF-16 unit per character (so every length rule counts it the same). */
 export function plainText(n: number, seed = 0): string {
   const pool = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789垃圾清运路边网格';
