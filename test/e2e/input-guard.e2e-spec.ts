@@ -1,3 +1,5 @@
+import net from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Response } from 'supertest';
 import { newId, pointIn, rowCounts, startApi } from './support/harness.js';
@@ -103,6 +105,21 @@ describe('JSON bodies are checked before parsing turns into work', () => {
     });
   });
 
+  it('a JSON body declared in another charset (UTF-16) is 415 on body: JSON is UTF-8', async () => {
+    await unchanged(async () => {
+      const body = Buffer.from('{"username":"tw.330523105","password":"Grid141!demo"}', 'utf16le');
+      const res = await api.http().post('/api/v1/auth/login').set('Content-Type', 'application/json; charset=utf-16le')
+        .serialize((b: unknown) => b as string).send(body as unknown as string);
+      expectProblem(res, 415, 'body');
+      const latin = await api.http().post('/api/v1/auth/login').set('Content-Type', 'application/json; charset=iso-8859-1')
+        .send('{"username":"tw.330523105","password":"Grid141!demo"}');
+      expectProblem(latin, 415, 'body');
+    });
+    const utf8 = await api.http().post('/api/v1/auth/login').set('Content-Type', 'application/json; charset=UTF-8')
+      .send('{"username":"tw.330523105","password":"Grid141!demo"}');
+    expect(utf8.status).toBe(200);
+  });
+
   it('a body that is not a JSON object is 400 on body; another media type is 415', async () => {
     await unchanged(async () => {
       for (const body of ['[]', `[${await reportJson()}]`, '"text"', '42', 'null', 'true']) {
@@ -119,6 +136,14 @@ describe('JSON bodies are checked before parsing turns into work', () => {
 });
 
 describe('query strings and paths', () => {
+  it('nothing hides past the query parser\'s pair limit: more than 64 pairs is 400 on query', async () => {
+    await unchanged(async () => {
+      const hidden = `?${'&'.repeat(1008)}__proto__=1`;
+      expectProblem(await rawPost(`/events${hidden}`, await reportJson()), 400, 'query');
+      expectProblem(await api.http().get(`/api/v1/events?${'&'.repeat(1000)}cursor=%00`).set('Authorization', `Bearer ${token}`), 400, 'query');
+    });
+  });
+
   it('a repeated query parameter is 400 naming it (lists are one comma-separated value)', async () => {
     const auth = { Authorization: `Bearer ${token}` };
     expectProblem(await api.http().get('/api/v1/events?status=reported&status=accepted').set(auth), 400, 'status');
@@ -137,5 +162,32 @@ describe('query strings and paths', () => {
         expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       }
     });
+  });
+});
+
+describe('malformed HTTP', () => {
+  it('requests Node\'s parser refuses get a problem+json answer too, not a bare status line', async () => {
+    const server = api.app.getHttpServer() as Server;
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const send = (raw: string) => new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(raw));
+      let data = '';
+      socket.on('data', (d) => { data += d.toString(); });
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    for (const raw of [
+      'GET /api/v1/categories?x=a b HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /api/v1/categories HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n',
+      'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      `GET /api/v1/categories HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    ]) {
+      const answer = await send(raw);
+      expect(answer).toMatch(/^HTTP\/1\.1 4(00|31) /);
+      expect(answer).toMatch(/Content-Type: application\/problem\+json/);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { status: number };
+      expect([400, 431]).toContain(body.status);
+    }
   });
 });

@@ -1,10 +1,29 @@
 import 'reflect-metadata';
+import { STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
 import { bodyGuard } from './common/body-guard.js';
 import { setupOpenApi } from './common/openapi.js';
 import { validationPipe } from './common/validation.js';
+
+/**
+ * Requests Node's HTTP parser refuses before Express sees them (a space in the target, a bad header, conflicting
+ * Content-Length and Transfer-Encoding, oversized headers) get a problem+json answer too, then the connection closes.
+ */
+function answerMalformedHttp(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (err.code === 'ECONNRESET')) { socket.destroy(); return; }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const title = STATUS_CODES[status] ?? 'Bad Request';
+    const body = JSON.stringify({ type: 'urn:grid141:problem:invalid-input', title, status, detail: 'malformed HTTP request',
+      errors: [{ field: status === 431 ? 'headers' : 'request', message: 'is not a well-formed HTTP/1.1 request' }] });
+    socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`
+      + `Connection: close\r\n\r\n${body}`);
+  });
+}
 
 /** Builds the API application (used by main.ts, the e2e tests and the benchmarks). */
 export async function createApiApp(options: { logger?: false | ('error' | 'warn' | 'log')[] } = {}): Promise<NestExpressApplication> {
@@ -17,5 +36,6 @@ export async function createApiApp(options: { logger?: false | ('error' | 'warn'
   app.set('etag', false); // API responses are not cached by validators; no hashing of every body
   app.disable('x-powered-by');
   setupOpenApi(app); // /docs and /docs-json (apps/api/src/common/openapi.ts)
+  answerMalformedHttp(app.getHttpServer() as Server);
   return app;
 }

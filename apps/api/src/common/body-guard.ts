@@ -93,18 +93,25 @@ export function findInputProblem(value: unknown, path = '', depth = 0): [string,
   return null;
 }
 
+/** No operation takes more than a dozen parameters; the query parser would silently drop pairs past its 1,000th. */
+export const MAX_QUERY_PAIRS = 64;
+
 /**
- * The name of the first query parameter whose name or value is not valid percent-encoded UTF-8 (the query parser
- * would quietly turn it into replacement characters), or null.
+ * The first problem of a raw query string, as [field, message]: more than MAX_QUERY_PAIRS pairs (empty ones included,
+ * so nothing hides past the parser's limit), or a name or value that is not valid percent-encoded UTF-8 (the parser
+ * would quietly turn it into replacement characters). null when there is none.
  */
-export function malformedQueryParameter(url: string): string | null {
+export function queryStringProblem(url: string): [string, string] | null {
   const q = url.indexOf('?');
   if (q < 0) return null;
-  for (const part of url.slice(q + 1).split('&')) {
-    const [name = '', value = ''] = part.split('=', 2);
-    const decode = (s: string) => { try { decodeURIComponent(s.replace(/\+/g, ' ')); return true; } catch { return false; } };
-    if (!decode(name)) return 'query';
-    if (!decode(value)) return decodeURIComponent(name.replace(/\+/g, ' ')) || 'query';
+  const parts = url.slice(q + 1).split('&');
+  if (parts.length > MAX_QUERY_PAIRS) return ['query', `has more than ${MAX_QUERY_PAIRS} parameters`];
+  const decode = (s: string) => { try { return decodeURIComponent(s.replace(/\+/g, ' ')); } catch { return null; } };
+  for (const part of parts) {
+    const eq = part.indexOf('=');
+    const name = decode(eq < 0 ? part : part.slice(0, eq));
+    if (name === null) return ['query', 'a parameter name is not valid percent-encoded UTF-8'];
+    if (eq >= 0 && decode(part.slice(eq + 1)) === null) return [name || 'query', 'is not valid percent-encoded UTF-8'];
   }
   return null;
 }
@@ -117,6 +124,13 @@ const hasBody = (req: Request) =>
 /** Express middleware, in order: media type, JSON parsing with the raw checks, then the parsed-value checks. */
 export function bodyGuard(): RequestHandler[] {
   const mediaType: RequestHandler = (req, _res, next) => {
+    // RFC 8259 §8.1: JSON between systems is UTF-8; body-parser would decode a declared UTF-16 body
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (hasBody(req) && charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && req.is(['application/json', 'application/*+json'])) {
+      next(new Problem(415, 'Unsupported Media Type', 'a JSON body must be UTF-8',
+        [{ field: 'body', message: `charset ${charset} is not accepted: JSON is UTF-8` }], 'urn:grid141:problem:unsupported-media-type'));
+      return;
+    }
     if (hasBody(req) && !req.is(['application/json', 'application/*+json', 'multipart/form-data'])) {
       next(new Problem(415, 'Unsupported Media Type', 'a request body must be application/json (or multipart/form-data for an upload)',
         [{ field: 'body', message: `content type ${req.headers['content-type'] ?? '(none)'} is not accepted` }],
@@ -136,8 +150,8 @@ export function bodyGuard(): RequestHandler[] {
     },
   });
   const values: RequestHandler = (req: Request, _res: Response, next: NextFunction) => {
-    const badEncoding = malformedQueryParameter(req.originalUrl);
-    if (badEncoding !== null) { next(refuse(badEncoding, 'is not valid percent-encoded UTF-8')); return; }
+    const rawQuery = queryStringProblem(req.originalUrl);
+    if (rawQuery !== null) { next(refuse(rawQuery[0], rawQuery[1])); return; }
     // every list parameter of this API is one comma-separated value (OpenAPI style form, explode false)
     const repeated = Object.entries(req.query).find(([, v]) => Array.isArray(v));
     if (repeated) { next(refuse(repeated[0], 'must be given once (a list is one comma-separated value)')); return; }
