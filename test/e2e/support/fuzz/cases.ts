@@ -354,7 +354,8 @@ export function querySites(doc: OpenApiDocument, op: Operation, base: Base, exam
   const hidden = [['fuzz', '1'], ['__proto__', '1'], ...op.query.map((p) => [p.name, '%00'])] as [string, string][];
   sites.push({ name: 'bad parameter after 1,000 empty pairs', arb: fc.tuple(fc.constantFrom(...hidden), fc.integer({ min: 1000, max: 1500 })).map(([[n, v], pad]) =>
     mut(`${n === 'fuzz' || n === '__proto__' ? 'unknown parameter' : 'NUL value'} after ${pad} empty pairs`, n,
-      (d) => ({ ...d, query: [...d.query, ...Array.from({ length: pad }, () => ['', ''] as [string, string]), [enc(n), v]] }))) });
+      (d) => ({ ...d, query: [...d.query, ...Array.from({ length: pad }, () => ['', ''] as [string, string]), [enc(n), v]] }),
+      ['query'])) }); // a limit on the number of pairs may refuse the query string as a whole (its parent)
   // names are case-sensitive: `Limit` is not `limit`
   const otherCase = op.query.flatMap((p) => [p.name.toUpperCase(), p.name[0]!.toUpperCase() + p.name.slice(1)]).filter((n) => !op.query.some((p) => p.name === n));
   sites.push({ name: 'unknown query parameter', weight: 2, arb: fc.tuple(
