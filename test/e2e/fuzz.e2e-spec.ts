@@ -9,7 +9,7 @@ import { badAuthArb, caseOf, genericBodySites, jsonBodySites, multipart, pathSit
 import type { Base, Case, Site } from './support/fuzz/cases.js';
 import { operationsOf } from './support/fuzz/operations.js';
 import type { Operation } from './support/fuzz/operations.js';
-import { Sender, countChanges, describe as describeViolation, recordFinding, runCases, tableCounts } from './support/fuzz/runner.js';
+import { Sender, countChanges, describe as describeViolation, judge, rawHttp, recordFinding, runCases, tableCounts } from './support/fuzz/runner.js';
 import type { Violation } from './support/fuzz/runner.js';
 import { hasProperties, resolve } from './support/fuzz/schema.js';
 import type { OpenApiDocument } from './support/fuzz/schema.js';
@@ -248,5 +248,29 @@ describe('OpenAPI-driven fuzz (issue 12, outcome 1)', () => {
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();
     expect(writes).toEqual([]);
     expect(controls).toEqual([]);
+  });
+
+  it('a request that is not valid HTTP still gets a 4xx problem+json (the server answers before any route)', async () => {
+    const port = (api.app.getHttpServer().address() as AddressInfo).port;
+    const json = '{"username":"admin","password":"x"}';
+    const requests: [string, string][] = [
+      ['space in the target', 'GET /api/v1/categories?x=a b HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['header name with a space', 'GET /api/v1/categories HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n'],
+      ['NUL in a header value', 'GET /api/v1/categories HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
+      ['header over 16 KB', `GET /api/v1/categories HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`],
+      ['Content-Length and Transfer-Encoding', `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+      ['two Content-Lengths', `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${json.length}\r\nContent-Length: 3\r\n\r\n${json}`],
+      ['bad chunk size', 'POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n'],
+      ['unknown HTTP version', 'GET /api/v1/categories HTTP/9.9\r\nHost: x\r\n\r\n'],
+      ['unknown method', 'BREW /api/v1/categories HTTP/1.1\r\nHost: x\r\n\r\n'],
+      ['body shorter than Content-Length', `POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n${json}`],
+    ];
+    const failures: string[] = [];
+    for (const [kind, text] of requests) {
+      const a = await rawHttp(port, text);
+      const problem = judge({ op: 'HTTP', kind, user: null, method: text.split(' ')[0]!, url: '' }, a);
+      if (problem) failures.push(`${kind}: ${problem} (${JSON.stringify(a.text.slice(0, 200))})`);
+    }
+    expect(failures).toEqual([]);
   });
 });

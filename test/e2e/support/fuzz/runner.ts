@@ -1,4 +1,5 @@
 import { appendFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import type pg from 'pg';
 import { Pool } from 'undici';
@@ -126,4 +127,22 @@ export function describe(v: Violation): string {
 export function recordFinding(text: string): void {
   const file = process.env.FUZZ_FINDINGS_FILE;
   if (file) appendFileSync(file, `${text}\n`);
+}
+
+/** Sends raw bytes over a fresh socket (for requests that are not valid HTTP); returns the status, headers and body it got. */
+export function rawHttp(port: number, request: string | Buffer): Promise<Answer> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    const chunks: Buffer[] = [];
+    socket.setTimeout(10_000, () => socket.destroy());
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const [head = '', body = ''] = text.split('\r\n\r\n', 2);
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0);
+      const contentType = /^content-type:\s*(.*)$/im.exec(head)?.[1]?.trim() ?? '';
+      resolve({ status, contentType, text: status ? body : `no HTTP answer: ${JSON.stringify(text.slice(0, 200))}` });
+    });
+  });
 }
