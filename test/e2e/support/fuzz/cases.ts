@@ -462,6 +462,10 @@ export function uploadSites(fileField: string, image: Buffer, maxBytes: number):
   sites.push({ name: 'no file', arb: fc.constantFrom<Part[]>([], [{ name: 'note', data: Buffer.from('x') }]).map((parts) => send('no file part', fileField, parts)) });
   sites.push({ name: 'file under another name', arb: fc.constantFrom('photo', 'files', `${fileField}[]`, 'FILE', '__proto__').map((n) =>
     send('file under another part name', fileField, [file(image, n)], [n])) });
+  sites.push({ name: 'file as a text part', arb: fc.constantFrom(image.toString('base64'), 'x', '').map((v) =>
+    send('file sent as a text part (no filename)', fileField, [{ name: fileField, data: Buffer.from(v) }])) });
+  sites.push({ name: 'many parts', arb: fc.integer({ min: 50, max: 2000 }).map((n) =>
+    send(`${n} extra text parts`, undefined, [file(image), ...Array.from({ length: n }, (_, i) => ({ name: `p${i}`, data: Buffer.from('1') }))])) });
   sites.push({ name: 'two files', arb: fc.constant(send('two file parts', fileField, [file(image), file(image)])) });
   sites.push({ name: 'extra part', arb: fc.tuple(fc.oneof(EXTRA_NAMES.filter((n) => n !== '' && n !== fileField), PROTO_KEYS), fc.constantFrom('1', 'x', '{"isAdmin":true}')).map(([n, v]) =>
     send('extra multipart field', n, [file(image), { name: n, data: Buffer.from(v) }])) });
