@@ -100,8 +100,20 @@ describe('access tokens are checked for signature, exp, iss, aud and a live sess
     expect401(await login(user));
   });
 
+  it('a session revoked by another process (plain SQL here) is refused on the next request, though this one cached it', async () => {
+    const s = await session(spare());
+    for (let i = 0; i < 3; i++) expect((await me(s.access)).status).toBe(200); // now in this process's session cache
+    await api.db.query(`UPDATE sessions SET revoked_at = now(), revoked_reason = 'admin' WHERE id = $1`, [s.sid]);
+    expect401(await me(s.access));
+    const t = await session(spare());
+    expect((await me(t.access)).status).toBe(200);
+    await api.db.query(`DELETE FROM sessions WHERE id = $1`, [t.sid]);
+    expect401(await me(t.access));
+  });
+
   it('a role or jurisdiction change applies to the next request (the actor is read from the user row)', async () => {
     const s = await session(spare());
+    expect((await me(s.access)).body.jurisdictionCode).not.toBe('330523001');
     await api.db.query(`UPDATE users SET jurisdiction_code = '330523001' WHERE id = $1`, [s.userId]);
     expect((await me(s.access)).body.jurisdictionCode).toBe('330523001');
   });

@@ -36,6 +36,7 @@ export * from './sla/sla.service.js';
 export * from './attachments/attachments.service.js';
 export * from './core.module.js';
 export * from './auth/auth.module.js';
+export * from './auth/session-cache.js';
 export * from './seed/demo-seed.js';
 export * from './regions/regions-seed.js';
 export * from './redis/redis.module.js';

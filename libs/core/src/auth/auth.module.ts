@@ -4,6 +4,7 @@ import { JwtModule } from '@nestjs/jwt';
 import { AppConfig, jwtSecretOf } from '../config/app-config.js';
 import { CoreModule } from '../core.module.js';
 import { AuthService } from './auth.service.js';
+import { SessionCache } from './session-cache.js';
 import { UsersRepository } from './users.repository.js';
 
 /**
@@ -20,7 +21,7 @@ import { UsersRepository } from './users.repository.js';
         signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
     }),
   ],
-  providers: [UsersRepository, AuthService],
-  exports: [UsersRepository, AuthService],
+  providers: [UsersRepository, SessionCache, AuthService],
+  exports: [UsersRepository, SessionCache, AuthService],
 })
 export class AuthModule {}

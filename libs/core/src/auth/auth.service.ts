@@ -13,6 +13,7 @@ import { hashPassword, verifyPassword } from './passwords.js';
 import { passwordPolicyProblem } from './password-policy.js';
 import type { RefreshTokenEntity } from './refresh-token.entity.js';
 import type { SessionEntity } from './session.entity.js';
+import { SessionCache } from './session-cache.js';
 import { UsersRepository } from './users.repository.js';
 import type { UserRecord } from './users.repository.js';
 
@@ -61,6 +62,7 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly db: DbService,
     private readonly audit: AuditService,
+    private readonly sessions: SessionCache,
   ) {}
 
   async login(username: string, password: string, ip: string | null): Promise<SessionTokens> {
@@ -94,6 +96,7 @@ export class AuthService {
 
   async refresh(refreshToken: string, ip: string | null = null): Promise<SessionTokens> {
     const invalid = () => Problem.unauthorized('refresh token is invalid or expired');
+    let reusedSession: string | null = null;
     return this.db.tx(async (sql) => {
       const [token] = await sql.query<RefreshTokenState>(
         `SELECT t.id, t.user_id AS "userId", t.family_id AS "sessionId", t.used_at AS "usedAt", t.revoked_at AS "revokedAt",
@@ -107,6 +110,7 @@ export class AuthService {
       if (token.usedAt) {
         // reuse of a rotated token: someone else holds the session. End it (and its access tokens) at once.
         await this.revokeSessions(sql, 'id = $1', [token.sessionId], 'refresh_reuse');
+        reusedSession = token.sessionId;
         await this.audit.record({ actorId: token.userId, action: 'refresh_reuse', outcome: 'denied', ip, detail: { sessionId: token.sessionId } }, sql);
         return null;
       }
@@ -116,15 +120,19 @@ export class AuthService {
       return this.issue(sql, user, token.sessionId);
     }).then((tokens) => {
       // the revocation above must commit, so the refusal is thrown after the transaction
-      if (!tokens) throw Problem.unauthorized('refresh token was already used; the session is revoked');
+      if (!tokens) {
+        this.sessions.forgetSession(reusedSession!);
+        throw Problem.unauthorized('refresh token was already used; the session is revoked');
+      }
       return tokens;
     });
   }
 
   /**
-   * Verifies an access token: signature (HS256 only), issuer, audience, expiry (required), then — on every request, not
-   * cached — that its session is alive and its user exists and is enabled. Role, unit and jurisdiction come from the
-   * user row, so a change applies at once. Throws 401 otherwise.
+   * Verifies an access token: signature (HS256 only), issuer, audience, expiry (required), then that its session is
+   * alive and its user exists and is enabled — from the session cache, which every revocation or user change empties at
+   * commit (NOTIFY), so a revoked session is refused at once. Role, unit and jurisdiction come from the user row, so a
+   * change applies at once too. Throws 401 otherwise.
    */
   async verify(accessToken: string): Promise<Actor> {
     const refused = () => Problem.unauthorized('access token is missing, invalid, expired or revoked');
@@ -146,7 +154,7 @@ export class AuthService {
       if (this.verified.size >= 10_000) this.verified.delete(this.verified.keys().next().value!);
       this.verified.set(accessToken, { claims, exp: c.exp * 1000 });
     }
-    const actor = await this.users.activeSession(claims.sid, claims.sub);
+    const actor = await this.sessions.get(claims.sid, claims.sub, () => this.users.activeSession(claims.sid, claims.sub));
     if (!actor) {
       this.verified.delete(accessToken);
       throw refused();
@@ -161,6 +169,7 @@ export class AuthService {
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'logout', outcome: 'ok', ip,
         detail: { sessionId: actor.sessionId } }, sql);
     });
+    this.sessions.forgetSession(actor.sessionId);
   }
 
   /**
@@ -190,7 +199,7 @@ export class AuthService {
       await this.audit.record({ actorId: user.id, username: user.username, action: 'password_change', outcome: 'ok', ip,
         detail: { sessionsEnded: ended, sessionId } }, sql);
       return this.issue(sql, { ...user, mustChangePassword: false }, sessionId);
-    });
+    }).finally(() => this.sessions.forgetUser(user.id));
   }
 
   me(actor: Actor): MeView {

@@ -32,14 +32,33 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
     reason: 'a free-standing sequence for human-readable event codes (not owned by a column): TypeORM models no sequences',
     definition: 'CREATE SEQUENCE public.event_code_seq',
   },
+  {
+    name: 'grid141_auth_changed', kind: 'function',
+    reason: 'trigger function sending NOTIFY grid141_auth on a session or user change (API session caches): TypeORM models no functions',
+    definition: 'CREATE FUNCTION grid141_auth_changed() RETURNS trigger (migration AuthChangeNotify1796200000000)',
+  },
+  {
+    name: 'sessions_auth_changed', kind: 'trigger',
+    reason: 'calls grid141_auth_changed when a session is revoked or deleted: TypeORM models no triggers',
+    definition: 'CREATE TRIGGER sessions_auth_changed AFTER DELETE OR UPDATE ON public.sessions FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
+  },
+  {
+    name: 'users_auth_changed', kind: 'trigger',
+    reason: 'calls grid141_auth_changed when a user\'s standing changes or the user is deleted: TypeORM models no triggers',
+    definition: 'CREATE TRIGGER users_auth_changed AFTER DELETE OR UPDATE OF username, role, unit_code, jurisdiction_code, disabled, password_hash '
+      + 'ON public.users FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
+  },
 ];
 
 export interface KnownSchemaException {
   name: string;
-  kind: 'index' | 'sequence';
+  kind: 'index' | 'sequence' | 'function' | 'trigger';
   /** Why TypeORM cannot express it. */
   reason: string;
-  /** For an index, pg_get_indexdef() exactly; for a sequence, the statement that makes it (existence is checked). */
+  /**
+   * For an index or a trigger, pg_get_indexdef() / pg_get_triggerdef() exactly; for a sequence or a function, the
+   * statement that makes it (existence is checked).
+   */
   definition: string;
 }
 
@@ -153,12 +172,32 @@ export async function checkSchemaDrift(ds: DataSource, exceptions: readonly Know
           WHERE c.relkind = 'i' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
       if (rows.length === 0) problems.push(`index ${e.name} is missing (expected: ${e.definition})`);
       else if (rows[0].def !== e.definition) problems.push(`index ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${rows[0].def}`);
+    } else if (e.kind === 'trigger') {
+      const rows: { def: string }[] = await ds.query(
+        `SELECT pg_get_triggerdef(t.oid) AS def FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE NOT t.tgisinternal AND t.tgname = $1 AND n.nspname = current_schema()`, [e.name]);
+      if (rows.length === 0) problems.push(`trigger ${e.name} is missing (expected: ${e.definition})`);
+      else if (rows[0].def !== e.definition) problems.push(`trigger ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${rows[0].def}`);
+    } else if (e.kind === 'function') {
+      const rows: unknown[] = await ds.query(
+        `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = $1 AND n.nspname = current_schema()`, [e.name]);
+      if (rows.length === 0) problems.push(`function ${e.name} is missing (expected: ${e.definition})`);
     } else {
       const rows: unknown[] = await ds.query(
         `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE c.relkind = 'S' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
       if (rows.length === 0) problems.push(`sequence ${e.name} is missing (expected: ${e.definition})`);
     }
+  }
+  // triggers and functions of our own (not an extension's, such as PostGIS) exist only as listed exceptions
+  const own: { kind: string; name: string }[] = await ds.query(
+    `SELECT 'trigger' AS kind, t.tgname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE NOT t.tgisinternal AND n.nspname = current_schema()
+     UNION ALL
+     SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`);
+  for (const o of own) {
+    if (!exceptions.some((e) => e.kind === o.kind && e.name === o.name)) problems.push(`${o.kind} ${o.name} is in the database but not a known exception`);
   }
   return { pending: up.map(asText), catalogue: await compareWithCatalogue(ds), exceptions: problems };
 }
