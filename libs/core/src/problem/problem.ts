@@ -1,10 +1,8 @@
 import { HttpException } from '@nestjs/common';
+import type { FieldProblem } from '#contracts';
 
-/** One invalid field of a request, named the way the client sent it (`location.lng`). */
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+/** One invalid field of a request, named the way the client sent it (`location.lng`): the contract's shape. */
+export type { FieldProblem } from '#contracts';
 
 /**
  * An RFC 9457 problem: every error the API returns is one of these, rendered as
