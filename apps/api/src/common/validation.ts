@@ -24,7 +24,8 @@ class ProblemValidationPipe extends ValidationPipe {
       && (value === null || typeof value !== 'object' || Array.isArray(value))) {
       throw Problem.badRequest('body: must be a JSON object', [{ field: 'body', message: 'must be a JSON object' }]);
     }
-    if (metadata.type !== 'custom') {
+    // bodies and queries were walked by the body guard already; path parameters are only known here
+    if (metadata.type === 'param') {
       const hit = findInputProblem(value, metadata.data ?? '');
       if (hit !== null) {
         const name = hit[0] || metadata.type;
