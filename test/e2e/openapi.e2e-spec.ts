@@ -319,8 +319,14 @@ describe('the document is true: a tour of the API validated against it', () => {
     expectStatus(await gw.upload(Buffer.from('not an image at all'), 'x.png'), 415);
 
     const at = await pointIn(api.db, GRID);
+    const head = expectStatus(await gw.get('/changes'), 200).body as { items: unknown[]; nextCursor: string };
+    expect(head.items).toEqual([]);
     const report = { id: newId(), categoryCode: '0901', description: '路边暴露垃圾，需清运', location: { lng: at.lng, lat: at.lat }, attachmentIds: [photo.id] };
     const created = expectStatus(await gw.post('/events', report), 201).body;
+    // the change feed (its items carry the event view) conforms too
+    const changes = expectStatus(await gw.get(`/changes?after=${head.nextCursor}&limit=50`), 200).body as { items: { event: { id: string } }[] };
+    expect(changes.items.map((c) => c.event.id)).toContain(created.id);
+    expectStatus(await gw.get('/changes?after=not-a-cursor'), 400, 'after');
     // the check can fail: an undocumented field, a missing one or a wrong type is refused by the document's schema
     const eventView = validatorFor({ $ref: '#/components/schemas/EventView' });
     expect(eventView(created)).toBe(true);

@@ -6,6 +6,7 @@ import { AdminController } from './admin/admin.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
+import { ChangesController } from './changes/changes.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
@@ -20,7 +21,7 @@ import { RegionsController } from './regions/regions.controller.js';
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AdminController, AuthController, EventsController, RegionsController, AttachmentsController, HealthController],
+  controllers: [AdminController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -151,3 +151,27 @@ export type EventPage = Static<typeof EventPageSchema>;
 /** What POST /events answers: the event (201 when created now, 200 when the id was already reported). */
 export const ReportResultSchema = EventViewSchema;
 export type ReportResult = EventView;
+
+/**
+ * One committed change to an event (变更, GET /changes): the timeline row that recorded it and the event as it is now.
+ * `position` orders changes in a way no later commit can fall behind; pass the page's `nextCursor` as `after`.
+ */
+export const ChangeViewSchema = Shape('ChangeView', {
+  position: Type.String({ pattern: '^\\d{1,19}\\.\\d{1,19}$', description: 'Where this change sits in the feed (`<transaction>.<row>`).' }),
+  type: StringEnum([...ACTION_TYPES, 'report'] as const),
+  fromStatus: Nullable(StringEnum(EVENT_STATUSES)),
+  toStatus: StringEnum(EVENT_STATUSES),
+  fromLevel: Nullable(StringEnum(LEVELS)),
+  toLevel: StringEnum(LEVELS),
+  at: DateTime(),
+  event: EventViewSchema,
+});
+export type ChangeView = Static<typeof ChangeViewSchema>;
+
+/** A page of the change feed (GET /changes), oldest first. */
+export const ChangePageSchema = Shape('ChangePage', {
+  items: Type.Array(ChangeViewSchema),
+  nextCursor: Type.String({ pattern: '^\\d{1,19}\\.\\d{1,19}$',
+    description: 'Pass as `after` to continue: every change after it that the caller may see, including ones still committing now.' }),
+});
+export type ChangePage = Static<typeof ChangePageSchema>;

@@ -6,6 +6,7 @@ import { EventEntity } from './event.entity.js';
 /** One timeline row (流转记录) of an event: written with every transition, never updated. */
 @Entity('event_actions')
 @Index('event_actions_event_idx', ['eventId', 'id'])
+@Index('event_actions_feed_idx', ['xid', 'id'])
 export class EventActionEntity {
   /** bigserial: pg returns it as a string. */
   @PrimaryGeneratedColumn('increment', { type: 'bigint', primaryKeyConstraintName: 'event_actions_pkey' })
@@ -51,4 +52,12 @@ export class EventActionEntity {
 
   @Column('timestamptz')
   at: Date;
+
+  /**
+   * The writing transaction's id (txid_current(): the 64-bit, epoch-extended xid; the xid8 functions would need a cast
+   * that TypeORM cannot compare). The change feed (变更流) orders by (xid, id) and reads only
+   * transactions older than every one still running, so a change that commits late is never skipped by a reader.
+   */
+  @Column('bigint', { default: () => 'txid_current()' })
+  xid: string;
 }

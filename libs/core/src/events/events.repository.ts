@@ -27,6 +27,11 @@ export function visibility(actor: Actor, next: number): { clause: string; params
   }
 }
 
+/** A change as changes() selects it: the timeline row's columns (prefixed) and the event's. */
+export type ChangeRow = EventRow & { changeXid: string; changeId: EventActionEntity['id']; changeType: EventActionEntity['type'];
+  changeFromStatus: EventActionEntity['fromStatus']; changeToStatus: EventActionEntity['toStatus'];
+  changeFromLevel: EventActionEntity['fromLevel']; changeToLevel: EventActionEntity['toLevel']; changeAt: EventActionEntity['at'] };
+
 /** What a report inserts: columns of the entity, the point as longitude/latitude, and the first SLA stage's marks. */
 export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode' | 'description' | 'address' | 'urgency' | 'source'
   | 'gridCode' | 'villageCode' | 'townshipCode' | 'suggestedUnitCode' | 'attachmentIds' | 'slaNextAt'> & {
@@ -174,6 +179,24 @@ export class EventsRepository {
   }
 
   /** Keyset-paged list, newest first (or oldest-updated first with updatedSince, for resync). */
+  /**
+   * The change feed (变更流): committed timeline rows after `after`, oldest first, with the event as it is now, for the
+   * events the actor may see. Rows are ordered by (writing transaction, row id) and only transactions older than every
+   * transaction still running (`horizon`) are read, so a change that commits later always sorts after what was read.
+   */
+  async changes(actor: Actor, after: { xid: string; id: string }, limit: number): Promise<{ horizon: string; rows: ChangeRow[] }> {
+    const [{ horizon }] = await this.db.query<{ horizon: string }>(`SELECT txid_snapshot_xmin(txid_current_snapshot())::text AS horizon`);
+    const v = visibility(actor, 5);
+    const rows = await this.db.query<ChangeRow>(
+      `SELECT a.xid::text AS "changeXid", a.id::text AS "changeId", a.type AS "changeType", a.from_status AS "changeFromStatus",
+              a.to_status AS "changeToStatus", a.from_level AS "changeFromLevel", a.to_level AS "changeToLevel", a.at AS "changeAt",
+              ${EVENT_COLUMNS}
+         FROM event_actions a JOIN events e ON e.id = a.event_id
+        WHERE (a.xid, a.id) > ($1::bigint, $2::bigint) AND a.xid < $3::bigint AND ${v.clause}
+        ORDER BY a.xid, a.id LIMIT $4`, [after.xid, after.id, horizon, limit, ...v.params]);
+    return { horizon, rows };
+  }
+
   async list(actor: Actor, f: EventFilters): Promise<EventRow[]> {
     const params: unknown[] = [];
     const p = (v: unknown) => { params.push(v); return `$${params.length}`; };

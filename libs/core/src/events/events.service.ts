@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { authorize, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
 import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
-import type { EventActionRequest, EventPage, ReportEventRequest } from '#contracts';
+import type { ChangePage, ChangeView, EventActionRequest, EventPage, ReportEventRequest } from '#contracts';
 export type { EventPage } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
 import type { Actor } from '../auth/actor.js';
@@ -52,6 +52,19 @@ export interface Applied {
   nextMark: Date | null;
 }
 
+
+/** A change-feed position `<transaction>.<row>` (validated by the API before it gets here). */
+export function parsePosition(position: string): { xid: bigint; id: bigint } {
+  const m = /^(\d{1,19})\.(\d{1,19})$/.exec(position);
+  if (!m) throw Problem.invalidField('after', 'not a change-feed position returned by this API', 400);
+  const xid = BigInt(m[1]!);
+  const id = BigInt(m[2]!);
+  if (xid > 2n ** 63n - 1n || id > 2n ** 63n - 1n) throw Problem.invalidField('after', 'not a change-feed position returned by this API', 400);
+  return { xid, id };
+}
+
+const comparePositions = (a: { xid: bigint; id: bigint }, b: { xid: bigint; id: bigint }) =>
+  (a.xid === b.xid ? (a.id === b.id ? 0 : a.id > b.id ? 1 : -1) : a.xid > b.xid ? 1 : -1);
 
 const REPORTER_ROLES = new Set(['grid_worker', 'township_dispatcher', 'county_operator']);
 
@@ -238,6 +251,28 @@ export class EventsService {
     const now = new Date();
     const settings = await this.sla.settings(this.db);
     return { items: page.map((r) => this.viewWith(settings, r, now)), nextCursor };
+  }
+
+  /**
+   * The change feed (变更流): what changed after `after`, oldest first, for the events the actor may see now. Without
+   * `after` the answer is empty and its cursor is the head: read the current state (GET /events), then follow from it.
+   * A page that is not full moves the cursor up to the horizon, past rows the actor may not see.
+   */
+  async changes(actor: Actor, after: string | undefined, limit: number): Promise<ChangePage> {
+    const start = after ? parsePosition(after) : { xid: 0n, id: 0n };
+    const { horizon, rows } = await this.events.changes(actor, { xid: String(start.xid), id: String(start.id) }, after ? limit : 0);
+    const now = new Date();
+    const settings = await this.sla.settings(this.db);
+    const items = rows.map((r): ChangeView => {
+      const { changeXid, changeId, changeType, changeFromStatus, changeToStatus, changeFromLevel, changeToLevel, changeAt, ...event } = r;
+      return { position: `${changeXid}.${changeId}`, type: changeType, fromStatus: changeFromStatus, toStatus: changeToStatus,
+        fromLevel: changeFromLevel, toLevel: changeToLevel, at: changeAt.toISOString(), event: this.viewWith(settings, event, now) };
+    });
+    const head = { xid: BigInt(horizon), id: 0n };
+    const last = rows[rows.length - 1];
+    const next = after && rows.length === limit && last ? { xid: BigInt(last.changeXid), id: BigInt(last.changeId) }
+      : comparePositions(head, start) > 0 ? head : start;
+    return { items, nextCursor: `${next.xid}.${next.id}` };
   }
 
   /** The one door for every transition (流转). */
