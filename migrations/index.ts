@@ -2,6 +2,8 @@ import { InitialSchema1764000000000 } from './1764000000000-InitialSchema.js';
 import { AuthSessions1796100573359 } from './1796100573359-AuthSessions.js';
 import { AuthChangeNotify1796200000000 } from './1796200000000-AuthChangeNotify.js';
 import { ChangeFeed1796300000000 } from './1796300000000-ChangeFeed.js';
+import { AuthNotifyPasswordChange1796400000000 } from './1796400000000-AuthNotifyPasswordChange.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
-export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000];
+export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
+  AuthNotifyPasswordChange1796400000000];

@@ -183,6 +183,26 @@ describe('sessions end at once', () => {
   });
 });
 
+describe('a password that must be changed', () => {
+  it('after a reset (must_change_password), only /me, password change and logout answer until the password is changed', async () => {
+    const user = spare();
+    const s = await session(user);
+    expect((await api.http().get('/api/v1/events').set(bearer(s.access))).status).toBe(200); // cached as a normal session
+    await api.db.query(`UPDATE users SET must_change_password = true WHERE id = $1`, [s.userId]);
+    const refused = await api.http().get('/api/v1/events').set(bearer(s.access));
+    expect(refused.status).toBe(403);
+    expect(refused.body.type).toBe('urn:grid141:problem:password-change-required');
+    expect((await me(s.access)).status).toBe(200);
+    const again = await login(user);
+    expect(again.body.user.mustChangePassword).toBe(true);
+    const changed = await api.http().post('/api/v1/auth/password').set(bearer(again.body.accessToken))
+      .send({ currentPassword: PASSWORD, newPassword: 'Tea-garden lantern 88' });
+    expect(changed.status).toBe(200);
+    expect(changed.body.user.mustChangePassword).toBe(false);
+    expect((await api.http().get('/api/v1/events').set(bearer(changed.body.accessToken))).status).toBe(200);
+  });
+});
+
 describe('lockout counts every attempt atomically, and every failed login looks the same', () => {
   it('20 parallel wrong guesses count as 20: only the first 5 are evaluated, and then the account is locked', async () => {
     const user = spare();

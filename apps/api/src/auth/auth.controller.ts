@@ -6,7 +6,7 @@ import { AuthService } from '#core';
 import type { Actor } from '#core';
 import { Code, DeclaredInputOnly, Text } from '../common/fields.js';
 import { Problems, Returns, ReturnsNothing } from '../common/openapi.js';
-import { CurrentActor, Public } from './auth.guard.js';
+import { CurrentActor, PasswordChangeExempt, Public } from './auth.guard.js';
 
 export class LoginDto {
   @Text({ max: 100, example: 'tw.330523001' }) username: string;
@@ -48,7 +48,7 @@ export class AuthController {
   }
 
   /** Ends the caller's session: its access and refresh tokens stop working at once. */
-  @ApiBearerAuth() @Post('auth/logout') @HttpCode(204)
+  @ApiBearerAuth() @PasswordChangeExempt() @Post('auth/logout') @HttpCode(204)
   @ApiOperation({ summary: 'Log out: the session\'s access and refresh tokens stop working at once' })
   @ReturnsNothing(204, 'The session ended')
   async logout(@CurrentActor() actor: Actor, @Req() req: Request): Promise<void> {
@@ -56,7 +56,7 @@ export class AuthController {
   }
 
   /** Changes the caller's password: every session of the user ends, and tokens for a new one are returned. */
-  @ApiBearerAuth() @Post('auth/password') @HttpCode(200)
+  @ApiBearerAuth() @PasswordChangeExempt() @Post('auth/password') @HttpCode(200)
   @ApiOperation({ summary: 'Change the caller\'s password: every session of the user ends; tokens for a new one are returned' })
   @Returns(200, SessionTokensSchema, 'The tokens of a new session')
   @Problems([422, 'currentPassword is wrong (or the account is locked), or newPassword breaks the password policy (errors[] names the field)'])
@@ -64,7 +64,7 @@ export class AuthController {
     return this.auth.changePassword(actor, dto.currentPassword, dto.newPassword, req.ip ?? null);
   }
 
-  @ApiBearerAuth() @Get('me')
+  @ApiBearerAuth() @PasswordChangeExempt() @Get('me')
   @ApiOperation({ summary: 'The authenticated caller' })
   @Returns(200, MeViewSchema, 'The caller')
   me(@CurrentActor() actor: Actor) {

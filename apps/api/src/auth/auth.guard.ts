@@ -6,6 +6,9 @@ import { AuthService, Problem } from '#core';
 import type { Actor } from '#core';
 
 export const PUBLIC = 'grid141:public';
+export const PASSWORD_CHANGE_EXEMPT = 'grid141:password-change-exempt';
+/** Marks a route a user who must change their password may still call (me, password change, logout). */
+export const PasswordChangeExempt = () => SetMetadata(PASSWORD_CHANGE_EXEMPT, true);
 /** Marks a route that needs no access token (login, health, docs). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
@@ -21,6 +24,10 @@ export class AuthGuard implements CanActivate {
     const match = /^Bearer (.+)$/i.exec(header);
     if (!match?.[1] || match[1].length > 4096) throw Problem.unauthorized('an Authorization: Bearer <accessToken> header is required');
     req.actor = await this.auth.verify(match[1]);
+    if (req.actor.mustChangePassword && !this.reflector.getAllAndOverride<boolean>(PASSWORD_CHANGE_EXEMPT, [ctx.getHandler(), ctx.getClass()])) {
+      throw new Problem(403, 'Forbidden', 'the password must be changed first: POST /api/v1/auth/password', [],
+        'urn:grid141:problem:password-change-required');
+    }
     return true;
   }
 }

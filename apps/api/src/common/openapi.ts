@@ -51,7 +51,7 @@ function toComponent(node: unknown, top: boolean): unknown {
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: a malformed body, query or path parameter (errors[] names each field)',
   401: 'No valid access token (missing, malformed, expired, or its session ended)',
-  403: 'Authenticated, but the caller\'s role or unit may not do this',
+  403: 'Authenticated, but the caller\'s role or unit may not do this, or the password must be changed first (password-change-required)',
   404: 'Not found (or outside the caller\'s jurisdiction)',
   409: 'Conflict with the current state',
   413: 'The body (or the uploaded file) is too large',
@@ -96,9 +96,12 @@ function ensureProblem(responses: Json, status: number): void {
   if (!responses[String(status)]) responses[String(status)] = { description: DESCRIPTIONS[status] ?? 'Problem', content: problemContent() };
 }
 
+/** The routes a user who must change their password may still call (AuthGuard, @PasswordChangeExempt). */
+const PASSWORD_CHANGE_PATHS = new Set(['/api/v1/me', '/api/v1/auth/password', '/api/v1/auth/logout']);
+
 /** Completes a scanned document: statuses every operation has, problem media type, components from the contracts. */
 export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
-  for (const item of Object.values(doc.paths)) {
+  for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const op = item[method] as Json | undefined;
       if (!op) continue;
@@ -108,7 +111,11 @@ export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
         if (content && Object.values(content).some((c) => c.schema?.$ref === PROBLEM_REF)) r.content = problemContent();
       }
       ensureProblem(responses, 400);
-      if (Array.isArray(op.security) && op.security.length > 0) ensureProblem(responses, 401);
+      if (Array.isArray(op.security) && op.security.length > 0) {
+        ensureProblem(responses, 401);
+        // every secured route except /me, /auth/password and /auth/logout refuses a user who must change their password
+        if (!PASSWORD_CHANGE_PATHS.has(path)) ensureProblem(responses, 403);
+      }
       if (op.requestBody) { ensureProblem(responses, 413); ensureProblem(responses, 415); }
     }
   }

@@ -10,4 +10,6 @@ export interface Actor {
   jurisdictionCode: string;
   /** The session the access token belongs to (logout ends it). */
   sessionId: string;
+  /** Set by an administrator's reset: until the password is changed, only /me, /auth/password and /auth/logout answer. */
+  mustChangePassword: boolean;
 }

@@ -67,7 +67,8 @@ export class UsersRepository {
    */
   async activeSession(sessionId: string, userId: string): Promise<Actor | null> {
     const rows = await this.db.query<Actor>(
-      `SELECT u.id, u.username, u.role, u.unit_code AS "unitCode", u.jurisdiction_code AS "jurisdictionCode", s.id AS "sessionId"
+      `SELECT u.id, u.username, u.role, u.unit_code AS "unitCode", u.jurisdiction_code AS "jurisdictionCode", s.id AS "sessionId",
+              u.must_change_password AS "mustChangePassword"
          FROM sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND NOT u.disabled`,
       [sessionId, userId], 'auth_active_session');

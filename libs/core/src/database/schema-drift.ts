@@ -45,8 +45,8 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
   {
     name: 'users_auth_changed', kind: 'trigger',
     reason: 'calls grid141_auth_changed when a user\'s standing changes or the user is deleted: TypeORM models no triggers',
-    definition: 'CREATE TRIGGER users_auth_changed AFTER DELETE OR UPDATE OF username, role, unit_code, jurisdiction_code, disabled, password_hash '
-      + 'ON public.users FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
+    definition: 'CREATE TRIGGER users_auth_changed AFTER DELETE OR UPDATE OF username, role, unit_code, jurisdiction_code, disabled, password_hash, '
+      + 'must_change_password ON public.users FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
   },
 ];
 
