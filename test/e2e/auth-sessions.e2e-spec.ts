@@ -5,34 +5,28 @@ import { JwtService } from '@nestjs/jwt';
 import type { Response } from 'supertest';
 import { v4 as uuidv4 } from 'uuid';
 import { jwtSecretOf, KNOWN_SECRETS, loadConfig } from '#core';
-import { ROOT, startApi } from './support/harness.js';
+import { authRoutes, DEMO_PASSWORD, ROOT, spareGridWorkers, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
 jest.setTimeout(90_000);
 
 // Issue 12, authentication: tokens bound to live sessions, no forged or immortal token, atomic lockout with one
 // answer for every failed login, logout and password change, and no start on a weak secret.
-const PASSWORD = 'Grid141!demo';
+const PASSWORD = DEMO_PASSWORD;
 const ISSUER = 'grid141:330523';
 const AUDIENCE = 'grid141-api';
 
 let api: ApiHarness;
-let spares: string[] = [];
+let spare: () => string;
+let login: ReturnType<typeof authRoutes>['login'];
+let refresh: ReturnType<typeof authRoutes>['refresh'];
+let me: ReturnType<typeof authRoutes>['me'];
 beforeAll(async () => {
   api = await startApi('auth_sessions');
-  const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE '3305231%' ORDER BY code LIMIT 30`);
-  spares = grids.rows.map((r: { code: string }) => `gw.${r.code}`);
+  spare = await spareGridWorkers(api, '3305231', 30);
+  ({ login, refresh, me } = authRoutes(api));
 }, 120_000);
 afterAll(async () => { await api?.close(); });
-
-const spare = () => {
-  const u = spares.shift();
-  if (!u) throw new Error('no spare grid worker left');
-  return u;
-};
-const login = (username: string, password = PASSWORD) => api.http().post('/api/v1/auth/login').send({ username, password });
-const refresh = (refreshToken: string) => api.http().post('/api/v1/auth/refresh').send({ refreshToken });
-const me = (token: string) => api.http().get('/api/v1/me').set('Authorization', `Bearer ${token}`);
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const realSecret = () => process.env.JWT_SECRET!;
 

@@ -1,33 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import type { Response } from 'supertest';
-import { startApi } from './support/harness.js';
+import { authRoutes, DEMO_PASSWORD, spareGridWorkers, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
 jest.setTimeout(60_000);
 
 // Login, short access tokens, rotating refresh tokens with reuse detection, lockout and the audit log.
-const PASSWORD = 'Grid141!demo';
+const PASSWORD = DEMO_PASSWORD;
 const TW = 'tw.330523001';
 
 let api: ApiHarness;
 /** Grid workers of 山川乡 that no other test in this file logs in as (each test takes its own). */
-let spareGridWorkers: string[] = [];
+let spare: () => string;
+let login: ReturnType<typeof authRoutes>['login'];
+let refresh: ReturnType<typeof authRoutes>['refresh'];
+let me: ReturnType<typeof authRoutes>['me'];
 beforeAll(async () => {
   api = await startApi('auth');
-  const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE '330523206%' ORDER BY code LIMIT 12`);
-  spareGridWorkers = grids.rows.map((r: { code: string }) => `gw.${r.code}`);
+  spare = await spareGridWorkers(api, '330523206', 12);
+  ({ login, refresh, me } = authRoutes(api));
 }, 120_000);
 afterAll(async () => { await api?.close(); });
-
-const spare = () => {
-  const u = spareGridWorkers.shift();
-  if (!u) throw new Error('no spare grid worker left');
-  return u;
-};
-const login = (username: string, password = PASSWORD) => api.http().post('/api/v1/auth/login').send({ username, password });
-const refresh = (refreshToken: string) => api.http().post('/api/v1/auth/refresh').send({ refreshToken });
-const me = (token: string) => api.http().get('/api/v1/me').set('Authorization', `Bearer ${token}`);
 
 function expectProblem(res: Response, status: number) {
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text.slice(0, 500)}`);

@@ -41,12 +41,11 @@ async function reportJson(extra = ''): Promise<string> {
   return `{"id":"${newId()}","categoryCode":"0901","description":"路边暴露垃圾","location":{"lng":${at.lng},"lat":${at.lat}}${extra}}`;
 }
 
+/** Runs `fn`, then checks that no table changed (audit_log included: an input refusal is not a denial). */
 async function unchanged(fn: () => Promise<void>) {
   const before = await rowCounts(api.db);
-  const audit = (await api.db.query(`SELECT count(*)::int AS n FROM audit_log`)).rows[0].n;
   await fn();
   expect(await rowCounts(api.db)).toEqual(before);
-  expect((await api.db.query(`SELECT count(*)::int AS n FROM audit_log`)).rows[0].n).toBe(audit);
 }
 
 describe('JSON bodies are checked before parsing turns into work', () => {
@@ -123,9 +122,7 @@ describe('JSON bodies are checked before parsing turns into work', () => {
   it('a body that is not a JSON object is 400 on body; another media type is 415', async () => {
     await unchanged(async () => {
       for (const body of ['[]', `[${await reportJson()}]`, '"text"', '42', 'null', 'true']) {
-        const res = await rawPost('/events', body);
-        expect([400]).toContain(res.status);
-        expectProblem(res, 400);
+        expectProblem(await rawPost('/events', body), 400);
       }
       expectProblem(await api.http().post('/api/v1/events').set('Authorization', `Bearer ${token}`), 400, 'body');
       const form = await api.http().post('/api/v1/auth/login').type('form').send({ username: 'admin', password: 'x' });

@@ -153,11 +153,17 @@ export const ReportResultSchema = EventViewSchema;
 export type ReportResult = EventView;
 
 /**
+ * A change-feed position `<transaction>.<row>`: two integers without leading zeros, below 9·10^18 (so both fit
+ * PostgreSQL's bigint). The one definition: the response schemas, the `after` parameter and the service all use it.
+ */
+export const CHANGE_POSITION_PATTERN = '^(?:0|[1-9]\\d{0,17}|[1-8]\\d{18})\\.(?:0|[1-9]\\d{0,17}|[1-8]\\d{18})$';
+
+/**
  * One committed change to an event (变更, GET /changes): the timeline row that recorded it and the event as it is now.
  * `position` orders changes in a way no later commit can fall behind; pass the page's `nextCursor` as `after`.
  */
 export const ChangeViewSchema = Shape('ChangeView', {
-  position: Type.String({ pattern: '^\\d{1,19}\\.\\d{1,19}$', description: 'Where this change sits in the feed (`<transaction>.<row>`).' }),
+  position: Type.String({ pattern: CHANGE_POSITION_PATTERN, description: 'Where this change sits in the feed (`<transaction>.<row>`).' }),
   type: StringEnum([...ACTION_TYPES, 'report'] as const),
   fromStatus: Nullable(StringEnum(EVENT_STATUSES)),
   toStatus: StringEnum(EVENT_STATUSES),
@@ -171,7 +177,7 @@ export type ChangeView = Static<typeof ChangeViewSchema>;
 /** A page of the change feed (GET /changes), oldest first. */
 export const ChangePageSchema = Shape('ChangePage', {
   items: Type.Array(ChangeViewSchema),
-  nextCursor: Type.String({ pattern: '^\\d{1,19}\\.\\d{1,19}$',
+  nextCursor: Type.String({ pattern: CHANGE_POSITION_PATTERN,
     description: 'Pass as `after` to continue: every change after it that the caller may see, including ones still committing now.' }),
 });
 export type ChangePage = Static<typeof ChangePageSchema>;

@@ -102,7 +102,7 @@ export async function startApi(label: string, env: Record<string, string> = {}):
   const token = async (username: string) => {
     const cached = tokens.get(username);
     if (cached) return cached;
-    const res = await http().post('/api/v1/auth/login').send({ username, password: 'Grid141!demo' });
+    const res = await http().post('/api/v1/auth/login').send({ username, password: DEMO_PASSWORD });
     if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${JSON.stringify(res.body)}`);
     tokens.set(username, res.body.accessToken);
     return res.body.accessToken as string;
@@ -142,11 +142,17 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | null | u
   }
 }
 
-/** Row counts of the tables a bad request must not touch. */
-export async function rowCounts(db: pg.Pool): Promise<Record<string, number>> {
-  const r = await db.query(`SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM event_actions)::int AS actions,
-    (SELECT count(*) FROM outbox)::int AS outbox, (SELECT count(*) FROM attachments)::int AS attachments`);
-  return r.rows[0];
+/**
+ * Row counts of every table of the public schema (but PostGIS's spatial_ref_sys), by table name: what a refused request
+ * must leave as it was (audit_log, sessions and users included). `ignore` leaves out tables a test writes on purpose
+ * inside the counted block (see SIGN_IN_AND_AUDIT).
+ */
+export async function rowCounts(db: pg.Pool, ignore: readonly string[] = []): Promise<Record<string, number>> {
+  const tables = (await db.query<{ t: string }>(`SELECT table_name AS t FROM information_schema.tables
+    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name <> 'spatial_ref_sys' ORDER BY 1`)).rows
+    .map((r) => r.t).filter((t) => !ignore.includes(t));
+  const r = await db.query<{ t: string; n: number }>(tables.map((t) => `SELECT '${t}' AS t, count(*)::int AS n FROM public."${t}"`).join(' UNION ALL '));
+  return Object.fromEntries(r.rows.map((x) => [x.t, x.n]));
 }
 
 /** A point on the surface of a region (for reports inside a township, village or grid). */
@@ -154,4 +160,33 @@ export async function pointIn(db: pg.Pool, code: string): Promise<{ lng: number;
   const r = await db.query(`SELECT ST_X(p) AS lng, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(geom) AS p FROM regions WHERE code = $1) x`, [code]);
   if (!r.rows[0]) throw new Error(`no geometry for region ${code}`);
   return r.rows[0];
+}
+
+/** Tables a counted block writes on purpose when it signs a user in (a session) or is refused with 403 (audited). */
+export const SIGN_IN_AND_AUDIT = ['audit_log', 'sessions', 'refresh_tokens'] as const;
+
+/** The demo accounts' password (published: demo only). */
+export const DEMO_PASSWORD = 'Grid141!demo';
+
+/** The auth routes called without the harness's cached tokens (tests of login, refresh and tokens themselves). */
+export function authRoutes(api: ApiHarness) {
+  return {
+    login: (username: string, password = DEMO_PASSWORD) => api.http().post('/api/v1/auth/login').send({ username, password }),
+    refresh: (refreshToken: string) => api.http().post('/api/v1/auth/refresh').send({ refreshToken }),
+    me: (token: string) => api.http().get('/api/v1/me').set('Authorization', `Bearer ${token}`),
+  };
+}
+
+/**
+ * Grid workers under a region-code prefix that a test file may lock, disable or log out without disturbing others:
+ * each call of the returned function hands out one not handed out before.
+ */
+export async function spareGridWorkers(api: ApiHarness, regionPrefix: string, count: number): Promise<() => string> {
+  const grids = await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE $1 || '%' ORDER BY code LIMIT $2`, [regionPrefix, count]);
+  const left = grids.rows.map((r: { code: string }) => `gw.${r.code}`);
+  return () => {
+    const u = left.shift();
+    if (!u) throw new Error(`no spare grid worker left under ${regionPrefix}`);
+    return u;
+  };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ChangePageSchema } from '#contracts';
+import { CHANGE_POSITION_PATTERN, ChangePageSchema } from '#contracts';
 import type { ChangePage } from '#contracts';
 import { EventsService } from '#core';
 import type { Actor } from '#core';
@@ -9,7 +9,7 @@ import { Code, DeclaredInputOnly, Int } from '../common/fields.js';
 import { Returns } from '../common/openapi.js';
 
 export class ChangesQuery {
-  @Code(/^(?:[1-9]\d{0,17}|[1-8]\d{18}|0)\.(?:[1-9]\d{0,17}|[1-8]\d{18}|0)$/, { maxLength: 39, optional: true, query: true,
+  @Code(new RegExp(CHANGE_POSITION_PATTERN), { maxLength: 39, optional: true, query: true,
     description: 'The `nextCursor` of the previous answer. Omit it to get the head (no items) and follow from there; `0.0` reads from the beginning.' })
   after?: string;
 

@@ -32,21 +32,17 @@ export class ProblemFilter implements ExceptionFilter {
       status = exception.getStatus();
       const r = exception.getResponse();
       const message = typeof r === 'string' ? r : (r as { message?: unknown }).message;
-      body = { type: 'about:blank', title: titleOf(status), status,
+      body = { type: typeOf(status), title: titleOf(status), status,
         detail: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message) };
-      if (status === 413) {
-        // multer's file size limit names the upload; body-parser's limit is about the whole JSON body
-        if (req.is('multipart/form-data')) body.errors = [{ field: 'file', message: 'too large' }];
-        else body.detail = `request body is too large: ${body.detail}`;
-      }
-      if (status === 400 && isJsonSyntaxError(exception.cause)) {
+      // errors raised below the controllers (body-parser, multer, the router's decoding) arrive wrapped: name their field
+      const cause = exception.cause;
+      const multer = multerFieldOf(cause);
+      if (multer !== null) body.errors = [{ field: multer, message: String(body.detail) }];
+      else if (status === 413) body.detail = `request body is too large: ${body.detail}`;
+      else if (status === 400 && isJsonSyntaxError(cause)) {
         body.detail = `request body is not valid JSON: ${body.detail}`;
         body.errors = [{ field: 'body', message: 'is not valid JSON' }];
-      }
-      const multer = multerFieldOf(exception.cause);
-      if (multer !== null && status >= 400 && status < 500) body.errors = [{ field: multer, message: String(body.detail) }];
-      if (status === 400 && exception.cause instanceof URIError) body.errors = [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }];
-      if (status >= 400 && status < 500) body.type = 'urn:grid141:problem:invalid-input';
+      } else if (status === 400 && cause instanceof URIError) body.errors = [{ field: 'path', message: 'is not valid percent-encoded UTF-8' }];
     } else if (isClientError(exception)) {
       // errors from Express and its parsers (body-parser, the router's param decoding) that carry a 4xx status
       status = exception.status;
@@ -81,6 +77,16 @@ export class ProblemFilter implements ExceptionFilter {
       return;
     }
     send();
+  }
+}
+
+/** The problem type of an HttpException that is not a Problem (Nest's own, or a wrapped Express error). */
+function typeOf(status: number): string {
+  switch (status) {
+    case 401: return 'urn:grid141:problem:unauthorized';
+    case 403: return 'urn:grid141:problem:forbidden';
+    case 404: return 'urn:grid141:problem:not-found';
+    default: return status >= 400 && status < 500 ? 'urn:grid141:problem:invalid-input' : 'about:blank';
   }
 }
 

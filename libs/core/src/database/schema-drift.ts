@@ -177,39 +177,30 @@ export async function checkSchemaDrift(ds: DataSource, exceptions: readonly Know
   for (const name of unsyncedIndexes(ds.entityMetadatas)) {
     if (!listed.has(name)) problems.push(`index ${name} is excluded from synchronization by its entity but is not a known exception`);
   }
-  for (const e of exceptions) {
-    if (e.kind === 'index') {
-      const rows: { def: string }[] = await ds.query(
-        `SELECT pg_get_indexdef(c.oid) AS def FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'i' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
-      if (rows.length === 0) problems.push(`index ${e.name} is missing (expected: ${e.definition})`);
-      else if (rows[0].def !== e.definition) problems.push(`index ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${rows[0].def}`);
-    } else if (e.kind === 'trigger') {
-      const rows: { def: string }[] = await ds.query(
-        `SELECT pg_get_triggerdef(t.oid) AS def FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE NOT t.tgisinternal AND t.tgname = $1 AND n.nspname = current_schema()`, [e.name]);
-      if (rows.length === 0) problems.push(`trigger ${e.name} is missing (expected: ${e.definition})`);
-      else if (rows[0].def !== e.definition) problems.push(`trigger ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${rows[0].def}`);
-    } else if (e.kind === 'function') {
-      const rows: unknown[] = await ds.query(
-        `SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = $1 AND n.nspname = current_schema()`, [e.name]);
-      if (rows.length === 0) problems.push(`function ${e.name} is missing (expected: ${e.definition})`);
-    } else {
-      const rows: unknown[] = await ds.query(
-        `SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind = 'S' AND c.relname = $1 AND n.nspname = current_schema()`, [e.name]);
-      if (rows.length === 0) problems.push(`sequence ${e.name} is missing (expected: ${e.definition})`);
-    }
-  }
-  // triggers and functions of our own (not an extension's, such as PostGIS) exist only as listed exceptions
-  const own: { kind: string; name: string }[] = await ds.query(
-    `SELECT 'trigger' AS kind, t.tgname AS name FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  // what the schema holds of the kinds TypeORM cannot model, as PostgreSQL prints it (a definition where it has one)
+  const found: { kind: KnownSchemaException['kind']; name: string; def: string | null; own: boolean }[] = await ds.query(
+    `SELECT 'index' AS kind, c.relname AS name, pg_get_indexdef(c.oid) AS def, false AS own
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'i' AND n.nspname = current_schema()
+     UNION ALL
+     SELECT 'sequence', c.relname, NULL, false
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = current_schema()
+     UNION ALL
+     SELECT 'trigger', t.tgname, pg_get_triggerdef(t.oid), true
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE NOT t.tgisinternal AND n.nspname = current_schema()
      UNION ALL
-     SELECT 'function', p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+     SELECT 'function', p.proname, NULL, true
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
       WHERE n.nspname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')`);
-  for (const o of own) {
-    if (!exceptions.some((e) => e.kind === o.kind && e.name === o.name)) problems.push(`${o.kind} ${o.name} is in the database but not a known exception`);
+  const byKey = new Map(found.map((f) => [`${f.kind}:${f.name}`, f]));
+  for (const e of exceptions) {
+    const f = byKey.get(`${e.kind}:${e.name}`);
+    if (!f) problems.push(`${e.kind} ${e.name} is missing (expected: ${e.definition})`);
+    else if (f.def !== null && f.def !== e.definition) problems.push(`${e.kind} ${e.name} differs:\n    expected: ${e.definition}\n    found:    ${f.def}`);
+  }
+  // triggers and functions of our own (not an extension's, such as PostGIS) exist only as listed exceptions
+  for (const f of found.filter((x) => x.own)) {
+    if (!exceptions.some((e) => e.kind === f.kind && e.name === f.name)) problems.push(`${f.kind} ${f.name} is in the database but not a known exception`);
   }
   return { pending: up.map(asText), catalogue: await compareWithCatalogue(ds), exceptions: problems };
 }

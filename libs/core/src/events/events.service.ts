@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { authorize, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
 import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
+import { CHANGE_POSITION_PATTERN } from '#contracts';
 import type { ChangePage, ChangeView, EventActionRequest, EventPage, ReportEventRequest } from '#contracts';
 export type { EventPage } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
@@ -53,14 +54,13 @@ export interface Applied {
 }
 
 
-/** A change-feed position `<transaction>.<row>` (validated by the API before it gets here). */
+const POSITION = new RegExp(CHANGE_POSITION_PATTERN);
+
+/** A change-feed position `<transaction>.<row>` (the API's DTO checks the same pattern before it gets here). */
 export function parsePosition(position: string): { xid: bigint; id: bigint } {
-  const m = /^(\d{1,19})\.(\d{1,19})$/.exec(position);
-  if (!m) throw Problem.invalidField('after', 'not a change-feed position returned by this API', 400);
-  const xid = BigInt(m[1]!);
-  const id = BigInt(m[2]!);
-  if (xid > 2n ** 63n - 1n || id > 2n ** 63n - 1n) throw Problem.invalidField('after', 'not a change-feed position returned by this API', 400);
-  return { xid, id };
+  if (!POSITION.test(position)) throw Problem.invalidField('after', 'not a change-feed position returned by this API', 400);
+  const [xid, id] = position.split('.') as [string, string];
+  return { xid: BigInt(xid), id: BigInt(id) };
 }
 
 const comparePositions = (a: { xid: bigint; id: bigint }, b: { xid: bigint; id: bigint }) =>
