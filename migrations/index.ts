@@ -3,7 +3,8 @@ import { AuthSessions1796100573359 } from './1796100573359-AuthSessions.js';
 import { AuthChangeNotify1796200000000 } from './1796200000000-AuthChangeNotify.js';
 import { ChangeFeed1796300000000 } from './1796300000000-ChangeFeed.js';
 import { AuthNotifyPasswordChange1796400000000 } from './1796400000000-AuthNotifyPasswordChange.js';
+import { EventDemoFlag1796500000000 } from './1796500000000-EventDemoFlag.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
-  AuthNotifyPasswordChange1796400000000];
+  AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000];

@@ -144,6 +144,10 @@ export class EventEntity {
   @Column('boolean', { name: 'resolved_on_site', default: false })
   resolvedOnSite: boolean;
 
+  /** Filed by the demo generator (演示数据): shown as such, and removable in one statement. */
+  @Column('boolean', { default: false })
+  demo: boolean;
+
   @Column('uuid', { name: 'attachment_ids', array: true, default: () => `'{}'` })
   attachmentIds: string[];
 
