@@ -46,8 +46,34 @@ export interface EventActionRequest {
 
 const Codes = (description: string) => Type.Array(Type.String(), { description });
 
-/** An event (事件) as the API returns it. */
-export const EventViewSchema = Shape('EventView', {
+/**
+ * Who may take which action on an event, without naming one caller (a live message goes to many screens at once):
+ * a user may take `actions` when their role is `role` and, where `unitCode` is set, their unit is that unit; a grant
+ * with `reporter` true holds only for the user who reported the event. `actionsFor()` picks one user's list.
+ */
+export const ActionGrantSchema = Closed({
+  role: Nullable(StringEnum(ROLES, { description: 'null: any role.' })),
+  unitCode: Nullable(Type.String()),
+  reporter: Type.Boolean(),
+  actions: Type.Array(StringEnum(EVENT_ACTION_TYPES)),
+});
+export type ActionGrant = Static<typeof ActionGrantSchema>;
+
+/** The actions `user` may take on a live event, from its grants (the same answer as allowedActions for that user). */
+export function actionsFor(event: { grants: readonly ActionGrant[]; reporterId: string | null },
+  user: { id: string; role: string; unitCode: string | null }): EventActionType[] {
+  const out = new Set<EventActionType>();
+  for (const g of event.grants) {
+    if (g.role !== null && g.role !== user.role) continue;
+    if (g.unitCode !== null && g.unitCode !== user.unitCode) continue;
+    if (g.reporter && event.reporterId !== user.id) continue;
+    for (const a of g.actions) out.add(a);
+  }
+  return EVENT_ACTION_TYPES.filter((a) => out.has(a));
+}
+
+/** The fields every event view has, whoever it is shown to (names beside codes: what a screen prints). */
+const EventCore = {
   id: Uuid('The client-generated UUID v7.'),
   code: Type.String({ description: 'Human code `<county6><yyyymmdd><seq5>` (date in Asia/Shanghai).' }),
   categoryCode: Type.String({ description: '4-digit 小类 code.' }),
@@ -94,8 +120,35 @@ export const EventViewSchema = Shape('EventView', {
   createdAt: DateTime(),
   updatedAt: DateTime(),
   closedAt: Nullable(DateTime()),
+  demo: Type.Boolean({ description: 'Filed by the demo generator (演示数据).' }),
+  categoryName: Type.String({ description: 'Name of the 小类.' }),
+  categoryGroupName: Nullable(Type.String({ description: 'Name of the 大类.' })),
+  gridName: Nullable(Type.String()),
+  villageName: Nullable(Type.String()),
+  townshipName: Nullable(Type.String()),
+  ownerUnitName: Nullable(Type.String()),
+  centreUnitName: Nullable(Type.String()),
+  handlerUnitName: Nullable(Type.String()),
+  supportUnitNames: Type.Array(Type.String(), { description: 'Names of supportUnitCodes, in the same order.' }),
+  reporterName: Nullable(Type.String({ description: 'Display name of the reporting user.' })),
+  mergedIntoCode: Nullable(Type.String({ description: 'Code of the master event this one was merged into (合并).' })),
+  duplicates: Type.Array(Closed({ id: Uuid(), code: Type.String() }), { description: 'Events merged into this one, oldest first.' }),
+  stageDueLocal: Nullable(Type.String({ description: 'stageDueAt as wall-clock time in Asia/Shanghai, `YYYY-MM-DD HH:mm`.' })),
+};
+
+/** An event (事件) as the API returns it, with the actions the caller may take on it now. */
+export const EventViewSchema = Shape('EventView', {
+  ...EventCore,
+  allowedActions: Type.Array(StringEnum(EVENT_ACTION_TYPES), { description: 'The actions the caller may take now (state, role and unit).' }),
 });
 export type EventView = Static<typeof EventViewSchema>;
+
+/** An event as a live message carries it to many screens: grants instead of one caller's allowedActions. */
+export const LiveEventViewSchema = Shape('LiveEventView', {
+  ...EventCore,
+  grants: Type.Array(ActionGrantSchema),
+});
+export type LiveEventView = Static<typeof LiveEventViewSchema>;
 export type Urgency = EventView['urgency'];
 export type EventSource = EventView['source'];
 

@@ -7,6 +7,7 @@ import { RedisModule } from './redis/redis.module.js';
 import { DbService } from './database/db.service.js';
 import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
+import { EventViews } from './events/event-views.js';
 import { RoutingCache } from './events/routing.cache.js';
 import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { RegionsRepository } from './regions/regions.repository.js';
@@ -17,7 +18,7 @@ import { SlaAdminService } from './sla/sla-admin.service.js';
 import { UnitsRepository } from './units/units.repository.js';
 
 const providers = [DbService, AuditService, RegionsRepository, UnitsRepository, CategoriesRepository,
-  EventsRepository, EventsService, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
+  EventsRepository, EventsService, EventViews, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
 
 /** The feature services shared by the API and the worker (authentication is the API's: AuthModule). */
 @Module({

@@ -32,6 +32,7 @@ export * from './categories/categories.repository.js';
 export * from './events/event.model.js';
 export * from './events/events.repository.js';
 export * from './events/events.service.js';
+export * from './events/event-views.js';
 export * from './sla/sla.service.js';
 export * from './attachments/attachments.service.js';
 export * from './core.module.js';

@@ -9,6 +9,7 @@ import {
   STAGES,
   WARNINGS,
   WorkflowError,
+  actionGrants,
   allowedActions,
   authorize,
   createReport,
@@ -995,5 +996,38 @@ describe('workflow properties', () => {
       RUNS,
     );
     expect(allowedSeen).toBeGreaterThan(0);
+  });
+});
+
+describe('actionGrants', () => {
+  /** What a user holds, read from the grants the way a client reads them (the contracts' actionsFor). */
+  const held = (event: WorkflowEvent, user: WorkflowActor): ActionType[] => {
+    const out = new Set<ActionType>();
+    for (const g of actionGrants(event)) {
+      if (g.role !== null && g.role !== user.role) continue;
+      if (g.unitCode !== null && g.unitCode !== user.unitCode) continue;
+      if (g.reporter && (user.id === null || user.id !== event.reporterId)) continue;
+      g.actions.forEach((a) => out.add(a));
+    }
+    return ACTION_TYPES.filter((a) => out.has(a));
+  };
+
+  it('give every user exactly their allowedActions, in every state a random walk reaches', () => {
+    fc.assert(fc.property(walkArb, fc.array(randomActorArb, { minLength: 3, maxLength: 3 }), (w, extra) => {
+      const users = [...CANONICAL_ACTORS, ...extra].filter((a) => a.role !== 'system');
+      const problems = walk(w, ({ before }, check) => {
+        for (const user of users) {
+          const expected = allowedActions(before, user);
+          const got = held(before, user);
+          check(JSON.stringify(got) === JSON.stringify(expected), () => `${JSON.stringify(user)}: grants ${got} ≠ allowed ${expected}`);
+        }
+      });
+      expect(problems).toEqual([]);
+    }), { numRuns: 300 });
+  });
+
+  it('name no system-only action', () => {
+    const event = createReport({ reporterId: 'u5', centreUnitCode: 'C1', resolvedOnSite: false }, CANONICAL_ACTORS[4], NOW).event;
+    expect(actionGrants(event).flatMap((g) => g.actions)).not.toContain('warn');
   });
 });

@@ -326,6 +326,39 @@ export function allowedActions(event: WorkflowEvent, actor: WorkflowActor): Acti
 }
 
 /**
+ * Who may take which action now, as a list that names no single user (a live message reaches many screens): a user
+ * holds a grant when their role is `role` (null: any role), their unit is `unitCode` (null: any unit) and, for a
+ * `reporter` grant, they reported the event. Derived from the same rules as `allowedActions`, so for every user
+ * the actions of the grants they hold are exactly `allowedActions(event, user)`. The SLA engine's grants are left out.
+ */
+export interface ActionGrant {
+  role: Role | null;
+  unitCode: string | null;
+  reporter: boolean;
+  actions: ActionType[];
+}
+
+export function actionGrants(event: WorkflowEvent): ActionGrant[] {
+  const grants = new Map<string, ActionGrant>();
+  const add = (role: Role | null, unitCode: string | null, reporter: boolean, type: ActionType) => {
+    const key = `${role}|${unitCode}|${reporter}`;
+    let grant = grants.get(key);
+    if (!grant) grants.set(key, (grant = { role, unitCode, reporter, actions: [] }));
+    grant.actions.push(type);
+  };
+  const userRole = (r: ActorRole): r is Role => r !== 'system';
+  for (const type of ACTION_TYPES) {
+    const rule = RULES[type];
+    if (rule.state(event) !== null) continue;
+    if (rule.who.reporter && event.reporterId !== null) add(null, null, true, type);
+    for (const role of rule.who.anyUnitRoles.filter(userRole)) add(role, null, false, type);
+    const unit = rule.who.unitOf(event);
+    if (unit !== null) for (const role of rule.who.unitRoles.filter(userRole)) add(role, unit, false, type);
+  }
+  return [...grants.values()];
+}
+
+/**
  * Throws the WorkflowError `transition` would throw for the state, the role or the unit, before any payload is
  * looked at: lets the application refuse an action before it resolves the payload's references.
  */

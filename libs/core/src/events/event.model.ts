@@ -19,7 +19,7 @@ export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e
   e.stage_started_at AS "stageStartedAt", e.stage_due_at AS "stageDueAt", e.stage_yellow_at AS "stageYellowAt",
   e.stage_escalate_at AS "stageEscalateAt", e.stage_paused_at AS "stagePausedAt", e.sla_basis AS "slaBasis",
   e.sla_next_at AS "slaNextAt", e.version,
-  e.created_at AS "createdAt", e.updated_at AS "updatedAt", e.closed_at AS "closedAt", e.region_code AS "regionCode"`;
+  e.created_at AS "createdAt", e.updated_at AS "updatedAt", e.closed_at AS "closedAt", e.region_code AS "regionCode", e.demo`;
 
 /**
  * A row as selected with EVENT_COLUMNS: every column of the entity (dates still Date objects), the location as
@@ -29,8 +29,13 @@ export type EventRow = Omit<EventEntity, 'location'> & { location: { lng: number
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** The stored part of the view (remainingMinutes is computed on read by EventsService). */
-export function toEventView(row: EventRow): Omit<EventView, 'remainingMinutes'> {
+/** The fields of a view computed on read (EventViews): time left, names, merge links, who may act. */
+export type ComputedViewFields = 'remainingMinutes' | 'allowedActions' | 'categoryName' | 'categoryGroupName' | 'gridName'
+  | 'villageName' | 'townshipName' | 'ownerUnitName' | 'centreUnitName' | 'handlerUnitName' | 'supportUnitNames' | 'reporterName'
+  | 'mergedIntoCode' | 'duplicates' | 'stageDueLocal';
+
+/** The stored part of the view. */
+export function toEventView(row: EventRow): Omit<EventView, ComputedViewFields> {
   const { involvedUnitCodes: _involved, regionCode: _region, ...rest } = row;
   return {
     ...rest,

@@ -33,7 +33,7 @@ export type ChangeRow = EventRow & { changeXid: string; changeId: EventActionEnt
   changeFromLevel: EventActionEntity['fromLevel']; changeToLevel: EventActionEntity['toLevel']; changeAt: EventActionEntity['at'] };
 
 /** What a report inserts: columns of the entity, the point as longitude/latitude, and the first SLA stage's marks. */
-export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode' | 'description' | 'address' | 'urgency' | 'source'
+export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode' | 'description' | 'address' | 'urgency' | 'source' | 'demo'
   | 'gridCode' | 'villageCode' | 'townshipCode' | 'suggestedUnitCode' | 'attachmentIds' | 'slaNextAt'> & {
   lng: number;
   lat: number;
@@ -98,10 +98,10 @@ export class EventsRepository {
          INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code,
             village_code, township_code, county_code, status, level, warning, owner_unit_code, centre_unit_code,
             suggested_unit_code, involved_unit_codes, reporter_id, resolved_on_site, attachment_ids, stage, stage_started_at,
-            stage_due_at, stage_yellow_at, stage_escalate_at, sla_basis, sla_next_at, version, created_at, updated_at)
+            stage_due_at, stage_yellow_at, stage_escalate_at, sla_basis, sla_next_at, version, created_at, updated_at, demo)
          SELECT $1, $2 || to_char($28::timestamptz AT TIME ZONE 'Asia/Shanghai', 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'),
             $3, $4, $5, $6, $7, ST_SetSRID(ST_MakePoint($8, $9), 4326), $10, $10, $11, $12, $2, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28
+            $19, $20, $21, $22, $23, $28, $24, $31, $32, $33, $34, $25, $28, $28, $38
            FROM guard WHERE guard.ok
          ON CONFLICT (id) DO NOTHING
          RETURNING *
@@ -118,7 +118,7 @@ export class EventsRepository {
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
         JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt,
-        versions.calendar, versions.rules, versions.reference],
+        versions.calendar, versions.rules, versions.reference, row.demo],
       'insert_report',
     );
     const { guardOk, ...inserted } = rows[0]!;

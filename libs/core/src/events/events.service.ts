@@ -16,9 +16,10 @@ import { newSlaSubject } from '../sla/sla.service.js';
 import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
-import { EVENT_COLUMNS, toEventView, toSlaState, toWorkflowEvent } from './event.model.js';
+import { EVENT_COLUMNS, toSlaState, toWorkflowEvent } from './event.model.js';
 import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
 import { EventsRepository } from './events.repository.js';
+import { EventViews } from './event-views.js';
 import { RoutingCache } from './routing.cache.js';
 import type { EventFilters, OutboxMessage } from './events.repository.js';
 
@@ -29,6 +30,14 @@ interface PreparedReport {
   lat: number;
   now: Date;
   source: EventSource;
+  demo: boolean;
+}
+
+/** How a report was filed, beyond its content: the clock (tests) and the living demo's mark. */
+export interface ReportOptions {
+  now?: Date;
+  /** Filed by the demo generator (演示数据). */
+  demo?: boolean;
 }
 
 interface ReportContext {
@@ -116,13 +125,15 @@ export class EventsService {
     private readonly sla: SlaService,
     private readonly timers: SlaTimers,
     private readonly routing: RoutingCache,
+    private readonly views: EventViews,
   ) {}
 
   /** Report (上报). Returns the event and whether it was created now (false: a resent report). */
-  async report(actor: Actor, input: ReportEventRequest, now = new Date(), attempt = 1): Promise<{ created: boolean; event: EventView }> {
+  async report(actor: Actor, input: ReportEventRequest, options: ReportOptions = {}, attempt = 1): Promise<{ created: boolean; event: EventView }> {
+    const now = options.now ?? new Date();
     if (!REPORTER_ROLES.has(actor.role)) throw Problem.forbidden(`role ${actor.role} cannot report events`);
     const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
-    const report: PreparedReport = { actor, input, lng, lat, now, source: actor.role === 'grid_worker' ? 'grid' : 'staff' };
+    const report: PreparedReport = { actor, input, lng, lat, now, source: actor.role === 'grid_worker' ? 'grid' : 'staff', demo: options.demo ?? false };
 
     // Fast path: routing from the in-memory snapshot, one guarded statement (the database confirms grid and versions).
     const fast = await this.reportFromSnapshot(report);
@@ -158,7 +169,7 @@ export class EventsService {
       // settings changed between the read and the write: plan again with the new ones
       if (inserted === 'refused') {
         if (attempt >= 3) throw new Problem(503, 'Service Unavailable', 'settings keep changing; retry the report');
-        return this.report(actor, input, now, attempt + 1);
+        return this.report(actor, input, { ...options, now }, attempt + 1);
       }
       if (inserted) return inserted;
     }
@@ -202,36 +213,34 @@ export class EventsService {
     const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
     const { row, guardOk } = await this.events.insertReport(this.db, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
-      address: input.address ?? null, urgency, source: report.source, lng: report.lng, lat: report.lat, gridCode: route.grid,
+      address: input.address ?? null, urgency, source: report.source, demo: report.demo, lng: report.lng, lat: report.lat, gridCode: route.grid,
       villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
       stage, slaNextAt,
     }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
     if (!guardOk) return 'refused';
     if (!row) return null;
     this.timers.reschedule(row.id, null, slaNextAt);
-    return { created: true, event: this.viewWith(settings, row, now) };
+    const [event] = await this.views.forActor(actor, [row], now, this.db, { settings, reference: versions.reference });
+    return { created: true, event: event! };
   }
 
   /** A resent report (or a concurrent duplicate that won the race): the existing event, if the caller may see it. */
   private async existingReport(actor: Actor, id: string): Promise<{ created: boolean; event: EventView }> {
     const row = await this.events.findVisible(actor, id);
     if (!row) throw Problem.conflict(`event id ${id} is already used by another report`, 'urn:grid141:problem:id-taken');
-    return { created: false, event: await this.view(row) };
+    return { created: false, event: await this.view(actor, row) };
   }
 
   async get(actor: Actor, id: string): Promise<EventDetailView> {
     const row = await this.events.findVisible(actor, id);
     if (!row) throw Problem.notFound(`event ${id}`);
-    return { ...(await this.view(row)), timeline: await this.events.timeline(id) };
+    return { ...(await this.view(actor, row)), timeline: await this.events.timeline(id) };
   }
 
   /** The API shape, with the time left in the current stage (counted in working or natural time). */
-  private async view(row: EventRow, now = new Date()): Promise<EventView> {
-    return this.viewWith(await this.sla.settings(this.db), row, now);
-  }
-
-  private viewWith(settings: SlaSettings, row: EventRow, now: Date): EventView {
-    return { ...toEventView(row), remainingMinutes: this.sla.remainingWith(settings, row, now) };
+  private async view(actor: Actor, row: EventRow): Promise<EventView> {
+    const [view] = await this.views.forActor(actor, [row]);
+    return view!;
   }
 
   async list(actor: Actor, filters: Omit<EventFilters, 'cursor'> & { cursor?: string }): Promise<EventPage> {
@@ -248,9 +257,7 @@ export class EventsService {
     const nextCursor = rows.length > filters.limit && last
       ? Buffer.from(`${(filters.updatedSince ? last.updatedAt : last.createdAt).toISOString()}|${last.id}`).toString('base64url')
       : null;
-    const now = new Date();
-    const settings = await this.sla.settings(this.db);
-    return { items: page.map((r) => this.viewWith(settings, r, now)), nextCursor };
+    return { items: await this.views.forActor(actor, page), nextCursor };
   }
 
   /**
@@ -261,13 +268,10 @@ export class EventsService {
   async changes(actor: Actor, after: string | undefined, limit: number): Promise<ChangePage> {
     const start = after ? parsePosition(after) : { xid: 0n, id: 0n };
     const { horizon, rows } = await this.events.changes(actor, { xid: String(start.xid), id: String(start.id) }, after ? limit : 0);
-    const now = new Date();
-    const settings = await this.sla.settings(this.db);
-    const items = rows.map((r): ChangeView => {
-      const { changeXid, changeId, changeType, changeFromStatus, changeToStatus, changeFromLevel, changeToLevel, changeAt, ...event } = r;
-      return { position: `${changeXid}.${changeId}`, type: changeType, fromStatus: changeFromStatus, toStatus: changeToStatus,
-        fromLevel: changeFromLevel, toLevel: changeToLevel, at: changeAt.toISOString(), event: this.viewWith(settings, event, now) };
-    });
+    const views = await this.views.forActor(actor, rows.map(({ changeXid: _x, changeId: _i, changeType: _t, changeFromStatus: _fs, changeToStatus: _ts,
+      changeFromLevel: _fl, changeToLevel: _tl, changeAt: _a, ...event }) => event));
+    const items = rows.map((r, i): ChangeView => ({ position: `${r.changeXid}.${r.changeId}`, type: r.changeType, fromStatus: r.changeFromStatus,
+      toStatus: r.changeToStatus, fromLevel: r.changeFromLevel, toLevel: r.changeToLevel, at: r.changeAt.toISOString(), event: views[i]! }));
     const head = { xid: BigInt(horizon), id: 0n };
     const last = rows[rows.length - 1];
     const next = after && rows.length === limit && last ? { xid: BigInt(last.changeXid), id: BigInt(last.changeId) }
@@ -290,7 +294,7 @@ export class EventsService {
       return this.apply(sql, row, action, wfActor, now);
     });
     this.timers.reschedule(id, applied.previousMark, applied.nextMark);
-    return this.view(applied.row);
+    return this.view(actor, applied.row);
   }
 
   /**
