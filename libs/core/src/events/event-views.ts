@@ -37,6 +37,8 @@ const WALL_CLOCK = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai',
 export interface KnownContext {
   settings: SlaSettings;
   reference: string;
+  /** The rows were inserted by this very request (a new report): no master, no duplicates yet. */
+  fresh?: boolean;
 }
 
 const NAME_TTL_MS = 60_000;
@@ -104,8 +106,9 @@ export class EventViews {
 
   /**
    * Settings and names at their current versions, and the per-event extras. A batch costs one query for the versions
-   * (none when the caller knows them) and one for the extras, skipped when every row is a fresh report whose reporter's
-   * name is cached (the ingest path: a new event has no master and no duplicates).
+   * (none when the caller knows them) and one for the extras, skipped for rows the request has just inserted whose
+   * reporter's name is cached (the ingest path: a new event has no master and no duplicates yet; an old one may have
+   * duplicates whatever its version, since a merge does not change the master).
    */
   private async context(sql: Sql, rows: readonly EventRow[], known?: KnownContext): Promise<ViewContext> {
     let settings = known?.settings;
@@ -123,7 +126,7 @@ export class EventViews {
       const hit = this.userNames.get(id);
       return hit && hit.until > clock ? hit : undefined;
     };
-    const needQuery = rows.filter((r) => r.version > 1 || r.mergedIntoId !== null || cachedName(r.reporterId) === undefined);
+    const needQuery = rows.filter((r) => !known?.fresh || cachedName(r.reporterId) === undefined);
     for (const r of rows) {
       if (needQuery.includes(r)) continue;
       extras.set(r.id, { reporterName: cachedName(r.reporterId)!.name, duplicates: [], mergedIntoCode: null });

@@ -220,7 +220,7 @@ export class EventsService {
     if (!guardOk) return 'refused';
     if (!row) return null;
     this.timers.reschedule(row.id, null, slaNextAt);
-    const [event] = await this.views.forActor(actor, [row], now, this.db, { settings, reference: versions.reference });
+    const [event] = await this.views.forActor(actor, [row], now, this.db, { settings, reference: versions.reference, fresh: true });
     return { created: true, event: event! };
   }
 
