@@ -50,7 +50,7 @@ export class ListEventsQuery {
   @Enum(WARNINGS, { optional: true, query: true }) warning?: string;
   @BBox({ optional: true, query: true }) bbox?: [number, number, number, number];
   @Text({ max: 100, optional: true, query: true, description: 'Event code, or text in the description or address.' }) q?: string;
-  @Instant({ optional: true, query: true, description: 'Changed since (oldest first, for resync).' }) updatedSince?: string;
+  @Instant({ optional: true, query: true, description: 'Changed since (oldest first). Deprecated for resync: the application clock is read before commit, so a change committing late can be missed; follow GET /changes instead.' }) updatedSince?: string;
   @Cursor({ optional: true, query: true }) cursor?: string;
   @Int({ min: 1, max: 200, optional: true, query: true, description: 'Page size (default 50).' }) limit?: number;
 }
