@@ -4,7 +4,8 @@ import { AuthChangeNotify1796200000000 } from './1796200000000-AuthChangeNotify.
 import { ChangeFeed1796300000000 } from './1796300000000-ChangeFeed.js';
 import { AuthNotifyPasswordChange1796400000000 } from './1796400000000-AuthNotifyPasswordChange.js';
 import { EventDemoFlag1796500000000 } from './1796500000000-EventDemoFlag.js';
+import { MapAggregates1796600000000 } from './1796600000000-MapAggregates.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
-  AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000];
+  AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000, MapAggregates1796600000000];

@@ -10,6 +10,7 @@ import { ChangesController } from './changes/changes.controller.js';
 import { ProblemFilter } from './common/problem.filter.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { MapController } from './map/map.controller.js';
 import { RegionsController } from './regions/regions.controller.js';
 
 @Module({
@@ -21,7 +22,7 @@ import { RegionsController } from './regions/regions.controller.js';
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AdminController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController],
+  controllers: [AdminController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -8,3 +8,4 @@ export * from './units.js';
 export * from './admin.js';
 export * from './attachments.js';
 export * from './health.js';
+export * from './map.js';

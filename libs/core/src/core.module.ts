@@ -9,6 +9,8 @@ import { EventsRepository } from './events/events.repository.js';
 import { EventsService } from './events/events.service.js';
 import { EventViews } from './events/event-views.js';
 import { RoutingCache } from './events/routing.cache.js';
+import { MapRepository } from './map/map.repository.js';
+import { MapService } from './map/map.service.js';
 import { OutboxRelay } from './outbox/outbox-relay.service.js';
 import { RegionsRepository } from './regions/regions.repository.js';
 import { SlaService } from './sla/sla.service.js';
@@ -18,7 +20,7 @@ import { SlaAdminService } from './sla/sla-admin.service.js';
 import { UnitsRepository } from './units/units.repository.js';
 
 const providers = [DbService, AuditService, RegionsRepository, UnitsRepository, CategoriesRepository,
-  EventsRepository, EventsService, EventViews, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService];
+  EventsRepository, EventsService, EventViews, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService, MapRepository, MapService];
 
 /** The feature services shared by the API and the worker (authentication is the API's: AuthModule). */
 @Module({

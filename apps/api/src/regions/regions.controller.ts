@@ -1,7 +1,7 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CategoryListSchema, CRS_VALUES, LocatedRegionSchema, MAP_LEVELS, RegionMapSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
-import type { CategoryList, LocatedRegion, RegionMap, RegionTree, UnitList } from '#contracts';
+import { CategoryListSchema, CRS_VALUES, LocatedRegionSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
+import type { CategoryList, LocatedRegion, RegionTree, UnitList } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
 import { AppConfig, CategoriesRepository, Problem, RegionsRepository, UnitsRepository } from '#core';
 import type { Actor } from '#core';
@@ -13,11 +13,6 @@ export class LocateQuery {
   @Num({ min: -180, max: 180, query: true, description: 'Longitude' }) lng: number;
   @Num({ min: -90, max: 90, query: true, description: 'Latitude' }) lat: number;
   @Enum(CRS_VALUES, { optional: true, query: true, description: 'Datum of the point (default wgs84).' }) crs?: 'wgs84' | 'gcj02';
-}
-
-export class MapRegionsQuery {
-  @Code(/^\d{2,15}$/, { maxLength: 15, optional: true, query: true, description: 'The region whose children are drawn (default: the county, for townships).' }) parent?: string;
-  @Enum(MAP_LEVELS, { optional: true, query: true, description: 'Level of the polygons (default township); village and grid need parent.' }) level?: 'township' | 'village' | 'grid';
 }
 
 export class RegionsQuery {
@@ -55,18 +50,6 @@ export class RegionsController {
   async list(@Query() q: RegionsQuery): Promise<RegionTree> {
     const parent = q.parent ?? this.config.COUNTY_CODE;
     return { parent: await this.regions.get(parent), items: await this.regions.children(parent) };
-  }
-
-  /** Region polygons as GeoJSON with event counts (the choropleth and the offline base map). */
-  @Get('map/regions')
-  @ApiOperation({ summary: 'Child polygons of a region as GeoJSON, with event counts in the caller\'s jurisdiction' })
-  @Returns(200, RegionMapSchema, 'A GeoJSON FeatureCollection')
-  async map(@CurrentActor() actor: Actor, @Query() q: MapRegionsQuery): Promise<RegionMap> {
-    const level = q.level ?? 'township';
-    const parent = q.parent ?? (level === 'township' ? this.config.COUNTY_CODE : undefined);
-    if (!parent) throw Problem.invalidField('parent', `parent is required for level ${level}`, 400);
-    const simplify = level === 'township' ? 0.0002 : level === 'village' ? 0.0001 : 0.00005;
-    return this.regions.childrenGeoJson(parent, actor.jurisdictionCode, simplify);
   }
 
   @Get('units')

@@ -6,6 +6,10 @@ import { UserEntity } from '../auth/user.entity.js';
 import { CategoryEntity } from '../categories/category.entity.js';
 import { EventActionEntity } from '../events/event-action.entity.js';
 import { EventEntity } from '../events/event.entity.js';
+import { MapCellCountEntity } from '../map/map-cell-count.entity.js';
+import { MapCellTotalEntity } from '../map/map-cell-total.entity.js';
+import { MapRegionCountEntity } from '../map/map-region-count.entity.js';
+import { MapRegionTotalEntity } from '../map/map-region-total.entity.js';
 import { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
 import { RegionEntity } from '../regions/region.entity.js';
 import { CalendarDayEntity } from '../sla/calendar-day.entity.js';
@@ -18,5 +22,6 @@ import { UnitEntity } from '../units/unit.entity.js';
 export const ENTITIES = [
   RegionEntity, PlatformTypeEntity, UnitEntity, UserEntity, SessionEntity, RefreshTokenEntity, CategoryEntity,
   SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
-  AuditEntryEntity, AttachmentEntity,
+  AuditEntryEntity, AttachmentEntity, MapRegionCountEntity, MapRegionTotalEntity, MapCellCountEntity,
+  MapCellTotalEntity,
 ];

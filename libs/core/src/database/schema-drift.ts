@@ -48,6 +48,17 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
     definition: 'CREATE TRIGGER users_auth_changed AFTER DELETE OR UPDATE OF username, role, unit_code, jurisdiction_code, disabled, password_hash, '
       + 'must_change_password ON public.users FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
   },
+  {
+    name: 'map_count_event', kind: 'function',
+    reason: 'trigger function keeping map_region_counts and map_cell_counts in the transaction of each change to events: TypeORM models no functions',
+    definition: 'CREATE FUNCTION map_count_event() RETURNS trigger (migration MapAggregates1796600000000)',
+  },
+  {
+    name: 'events_map_count', kind: 'trigger',
+    reason: 'calls map_count_event for every writer of events (reports, transitions, SLA, plain SQL): TypeORM models no triggers',
+    definition: 'CREATE TRIGGER events_map_count AFTER INSERT OR DELETE OR UPDATE OF status, warning, category_code, region_code, location, created_at '
+      + 'ON public.events FOR EACH ROW EXECUTE FUNCTION map_count_event()',
+  },
 ];
 
 export interface KnownSchemaException {
