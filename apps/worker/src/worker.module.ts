@@ -4,7 +4,8 @@ import { SlaProcessor } from './sla/sla.processor.js';
 import { SlaSweeper } from './sla/sla.sweeper.js';
 import { OutboxRelayLoop } from './outbox/outbox.relay-loop.js';
 import { WorkerHealthServer } from './health.server.js';
+import { DemoLoop } from './demo/demo.loop.js';
 
 /** The worker process: SLA timers and their sweeper, the outbox relay (later: notices to 浙政钉, rollups). */
-@Module({ imports: [CoreModule], providers: [SlaProcessor, SlaSweeper, OutboxRelayLoop, WorkerHealthServer] })
+@Module({ imports: [CoreModule], providers: [SlaProcessor, SlaSweeper, OutboxRelayLoop, WorkerHealthServer, DemoLoop] })
 export class WorkerModule {}

@@ -50,6 +50,11 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(1024) UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
   @Type(() => Number) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE = 20;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug']) LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';
+  /** The living demo's generator in the worker (演示数据): 'on' only where `npm run demo` sets it, never in tests or production. */
+  @IsOptional() @IsIn(['on', 'off']) DEMO_GENERATOR: 'on' | 'off' = 'off';
+  /** Its reports per hour across the county in the busiest hours (quieter hours get a share), and its seed (0: new each start). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(36000) DEMO_REPORTS_PER_HOUR = 120;
+  @Type(() => Number) @IsInt() @Min(0) DEMO_SEED = 0;
   /** Period of the SLA sweeper that rebuilds lost timer jobs from PostgreSQL. */
   @Type(() => Number) @IsInt() @Min(100) SLA_SWEEP_MS = 30_000;
   /** Marks closer than this get a Redis job at once; later ones are armed by the sweeper. Must exceed SLA_SWEEP_MS. */
