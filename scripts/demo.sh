@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Brings Grid141 up with demo data on http://localhost:${PORT:-3000}: installs what is missing, starts PostgreSQL
 # (+PostGIS) and Redis if needed, creates and migrates the database, loads Anji county's demo data and accounts,
-# then runs the worker (SLA timers) in the background and the API in the foreground. Ctrl-C stops both.
+# then runs the worker (SLA timers, and the living demo's generator: DEMO_GENERATOR=off npm run demo for a still county)
+# in the background and the API in the foreground. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
@@ -25,7 +26,8 @@ fi
 npx tsc -p tsconfig.build.json
 node dist/apps/api/src/cli.js migrate
 node dist/apps/api/src/cli.js seed-demo
-node dist/apps/worker/src/main.js &
+# the living demo: demo-marked reports across the county at daytime rates, moved through the workflow by the demo users
+DEMO_GENERATOR=${DEMO_GENERATOR:-on} node dist/apps/worker/src/main.js &
 worker=$!
 trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
 echo "Demo accounts (password Grid141!demo): admin, county.op, county.lead, tw.330523001, h.330523001-JG, gw.330523001002001 … (see README)"

@@ -5,7 +5,9 @@ import { composeReport, DemoRandom, fateOf, nextMove } from '../../libs/core/src
 import type { DemoPlace } from '../../libs/core/src/demo/index.js';
 import { DemoGenerator } from '../../apps/worker/src/demo/demo-generator.js';
 import { DemoLoop } from '../../apps/worker/src/demo/demo.loop.js';
-import { startApi, waitFor } from './support/harness.js';
+import { DataSource } from 'typeorm';
+import { purgeDemoEvents } from '../../libs/core/src/demo/demo-purge.js';
+import { newId, pointIn, startApi, waitFor } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
 // The living demo (issue 7): the generator files realistic, demo-marked reports across the county and moves them through
@@ -150,5 +152,23 @@ describe('a simulated working day', () => {
     const state = { id: ids[0]!, status: 'reported' as const, level: 'township' as const, categoryCode: '0901', urgent: false, returnCount: 0,
       reworkCount: 0, rating: null, resolvedOnSite: false, since: START };
     expect(nextMove(SEED, state, fateOf(SEED, state.id, '0901'))).toEqual(nextMove(SEED, state, fateOf(SEED, state.id, '0901')));
+  });
+});
+
+describe('demo-purge', () => {
+  it('deletes the demo events with their timelines and outbox rows, and leaves a real event alone', async () => {
+    const gw = await api.as('gw.330523001002001');
+    const real = await gw.post('/events', { id: newId(), categoryCode: '0901', description: '真实上报：垃圾未清运', location: await pointIn(api.db, '330523001002001') });
+    expect(real.status).toBe(201);
+    expect(await count('demo')).toBeGreaterThan(0);
+    const result = await api.app.get(DataSource).transaction((m) => purgeDemoEvents(m));
+    expect(result.events).toBeGreaterThan(0);
+    expect(result.references.event_actions).toBeGreaterThan(result.events);
+    expect(await count('demo')).toBe(0);
+    expect(await count()).toBe(1);
+    const left = await api.db.query(`SELECT (SELECT count(*)::int FROM event_actions WHERE event_id NOT IN (SELECT id FROM events)) AS actions,
+      (SELECT count(*)::int FROM outbox WHERE aggregate_id NOT IN (SELECT id FROM events)) AS outbox,
+      (SELECT count(*)::int FROM event_actions WHERE event_id = $1) AS real_actions`, [real.body.id]);
+    expect(left.rows[0]).toEqual({ actions: 0, outbox: 0, real_actions: 1 });
   });
 });

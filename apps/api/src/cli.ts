@@ -5,6 +5,7 @@ import {
   bumpReferenceVersion, checkSchemaDrift, createDataSource, describeSchemaDrift, importRegionsGeoJson, loadConfig, pendingSchemaSql,
   renderMigration, seedDemo,
 } from '#core';
+import { purgeDemoEvents } from '../../../libs/core/src/demo/demo-purge.js';
 
 /**
  * Admin commands:
@@ -15,6 +16,7 @@ import {
  *   migration-generate <Name>        write migrations/<timestamp>-<Name>.ts from what the entities need and the database
  *                                    (migrated to head) lacks; read it, add data moves by hand, list it in migrations/index.ts
  *   schema-check                     exit 1 when the entities and the migrated database disagree (the drift check)
+ *   demo-purge                       delete the living demo's events (events.demo) with their timelines and outbox rows
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const DATA_DIR = path.join(ROOT, 'data');
@@ -72,8 +74,13 @@ async function main(argv: string[]): Promise<number> {
         console.log(report || 'entities and migrations agree');
         return report ? 1 : 0;
       }
+      case 'demo-purge': {
+        const result = await ds.transaction((m) => purgeDemoEvents(m));
+        console.log(`demo data deleted: ${result.events} events, ${Object.entries(result.references).map(([t, n]) => `${n} ${t}`).join(', ') || 'no'} rows pointing at them, ${result.outbox} outbox messages`);
+        return 0;
+      }
       default:
-        console.error('commands: migrate | seed-demo | regions-import <file> [--crs gcj02|wgs84] | migration-generate <Name> | schema-check');
+        console.error('commands: migrate | seed-demo | regions-import <file> [--crs gcj02|wgs84] | migration-generate <Name> | schema-check | demo-purge');
         return 2;
     }
   } finally {
