@@ -89,7 +89,8 @@ export class MapService {
       const length = level === 'township' ? 9 : 12;
       const candidates = (await this.labels()).filter((r) => r.level === level
         && r.lng >= q.bbox[0] && r.lng <= q.bbox[2] && r.lat >= q.bbox[1] && r.lat <= q.bbox[3]
-        && (r.code.startsWith(actor.jurisdictionCode) || actor.jurisdictionCode.startsWith(r.code)));
+        // a region-based role's counts lie under its jurisdiction code; a handler's or grid worker's anywhere
+        && (!MapRepository.fromAggregates(actor) || r.code.startsWith(actor.jurisdictionCode) || actor.jurisdictionCode.startsWith(r.code)));
       const counts = groupBy(await this.map.regionCounts(actor, f, length, candidates.map((r) => r.code)), (c: KeyedCount) => c.key);
       const features: MapRegionCluster[] = [];
       for (const r of candidates) {
