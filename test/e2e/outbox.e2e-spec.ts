@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplicationContext } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { CHANGE_POSITION_PATTERN } from '#contracts';
 import { newId, pointIn, startApi, waitFor } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
@@ -9,7 +10,7 @@ import type { ApiHarness } from './support/harness.js';
 const GRID = '330523001002001';
 let api: ApiHarness;
 let sub: Redis;
-const messages: { channel: string; body: { outboxId: number; topic: string; eventId?: string; type?: string; status?: string; version?: number } }[] = [];
+const messages: { channel: string; body: { outboxId: number; topic: string; position: string; eventId?: string; type?: string; status?: string; version?: number } }[] = [];
 
 beforeAll(async () => {
   api = await startApi('outbox');
@@ -59,6 +60,10 @@ describe('outbox relay', () => {
       await waitFor('two event.changed messages', async () => mine().length >= 2);
       expect(mine().map((m) => [m.body.type, m.body.status, m.body.version])).toEqual([['report', 'reported', 1], ['accept', 'accepted', 2]]);
       expect(mine()[0]!.channel).toBe(`${process.env.REDIS_PREFIX}:live:event.changed`);
+      // each carries its timeline row's change-feed position, the same as GET /changes gives
+      const feed = await api.db.query(`SELECT xid || '.' || id AS position FROM event_actions WHERE event_id = $1 ORDER BY xid, id`, [id]);
+      expect(mine().map((m) => m.body.position)).toEqual(feed.rows.map((r) => r.position));
+      expect(mine().every((m) => new RegExp(CHANGE_POSITION_PATTERN).test(m.body.position))).toBe(true);
       const notices = messages.filter((m) => m.body.eventId === id && m.body.topic === 'unit.notify');
       expect(notices.length).toBeGreaterThanOrEqual(1);
       await waitFor('outbox drained', async () =>

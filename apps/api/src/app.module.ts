@@ -11,12 +11,14 @@ import { ProblemFilter } from './common/problem.filter.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { MapController } from './map/map.controller.js';
+import { LiveModule } from './live/live.module.js';
 import { RegionsController } from './regions/regions.controller.js';
 
 @Module({
   imports: [
     CoreModule,
     AuthModule,
+    LiveModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),

@@ -8,4 +8,5 @@ export * from './units.js';
 export * from './admin.js';
 export * from './attachments.js';
 export * from './health.js';
+export * from './live.js';
 export * from './map.js';

@@ -46,6 +46,7 @@ export * from './sla/sla-engine.service.js';
 export * from './sla/sla-admin.service.js';
 export * from './events/routing.cache.js';
 export * from './outbox/outbox-relay.service.js';
+export * from './outbox/live.js';
 export * from './map/map-region-count.entity.js';
 export * from './map/map-region-total.entity.js';
 export * from './map/map-cell-count.entity.js';

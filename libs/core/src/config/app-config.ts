@@ -59,6 +59,12 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(100) SLA_SWEEP_MS = 30_000;
   /** Marks closer than this get a Redis job at once; later ones are armed by the sweeper. Must exceed SLA_SWEEP_MS. */
   @Type(() => Number) @IsInt() @Min(1000) SLA_HORIZON_MS = 120_000;
+  /**
+   * /live: how long a disconnected socket's missed messages are kept for replay (connection state recovery), and the
+   * length of the Redis stream holding them; size it as peak changes/s × this window (README, "Live updates").
+   */
+  @Type(() => Number) @IsInt() @Min(10) @Max(3600) LIVE_RECOVERY_SECONDS = 300;
+  @Type(() => Number) @IsInt() @Min(1000) LIVE_STREAM_MAXLEN = 30_000;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {

@@ -42,6 +42,12 @@ export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode'
 
 export type OutboxMessage = Pick<OutboxMessageEntity, 'topic' | 'payload'>;
 
+/**
+ * An outbox message's payload with the change-feed position of the timeline row written beside it (`<xid>.<id>`, as
+ * GET /changes has it): the relay emits `event.changed` in feed order and every live message carries that cursor.
+ */
+const WITH_POSITION = `(m->'payload') || jsonb_build_object('position', act.xid::text || '.' || act.id::text)`;
+
 /** A timeline row as timeline() selects it: the action's columns and the actor's display name. */
 type TimelineRow = Pick<EventActionEntity, 'type' | 'fromStatus' | 'toStatus' | 'fromLevel' | 'toLevel' | 'actorId' | 'actorRole'
   | 'unitCode' | 'note' | 'data' | 'attachmentIds' | 'at'> & { actorName: string | null };
@@ -108,9 +114,10 @@ export class EventsRepository {
        ), act AS (
          INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
          SELECT id, 'report', NULL, $13, NULL, $14, $20, $26, $30, $27, '{}'::jsonb, $22, $28 FROM ev
+         RETURNING id, xid
        ), ob AS (
          INSERT INTO outbox (topic, aggregate_id, payload)
-         SELECT m->>'topic', ev.id, m->'payload' FROM ev, jsonb_array_elements($29::jsonb) m
+         SELECT m->>'topic', ev.id, ${WITH_POSITION} FROM ev, act, jsonb_array_elements($29::jsonb) m
        )
        SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
@@ -159,9 +166,10 @@ export class EventsRepository {
       `WITH act AS (
          INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         RETURNING id, xid
        )
        INSERT INTO outbox (topic, aggregate_id, payload)
-       SELECT m->>'topic', $1, m->'payload' FROM jsonb_array_elements($14::jsonb) m`,
+       SELECT m->>'topic', $1, ${WITH_POSITION} FROM act, jsonb_array_elements($14::jsonb) m`,
       [id, entry.type, entry.fromStatus, entry.toStatus, entry.fromLevel, entry.toLevel, entry.actorId, entry.actorRole,
         entry.unitCode, entry.note, JSON.stringify(entry.data), entry.attachmentIds, entry.at, JSON.stringify(outbox)],
     );
