@@ -49,7 +49,7 @@ interface CandidateRow {
 const OPEN: readonly EventStatus[] = ['reported', 'accepted', 'dispatched', 'handling', 'handled'];
 /** Backlog on an empty county: this many reports over the last hours, replayed in simulated steps. */
 const BACKLOG_REPORTS = 40;
-const BACKLOG_HOURS = 8;
+const BACKLOG_HOURS = 6;
 const BACKLOG_STEP_MS = 5 * 60_000;
 /** Share of reports filed by the township's command room (hotline, walk-ins) rather than a grid worker. */
 const STAFF_SHARE = 0.1;
@@ -200,11 +200,12 @@ export class DemoGenerator {
       if (taken >= limit) break;
       const fate = fateOf(this.options.seed, row.id, row.categoryCode);
       const move = nextMove(this.options.seed, { ...row, urgent: row.urgency === 'urgent' } satisfies DemoEventState, fate);
-      if (!move || move.dueAt > now) continue;
+      // not due, or changed after this step's clock (the SLA engine at the wall clock while a backlog replays the past)
+      if (!move || move.dueAt > now || row.updatedAt >= now) continue;
       const situation = `${row.id}|${row.status}|${row.level}|${row.returnCount}|${row.reworkCount}|${move.type}`;
       if ((this.refusals.get(situation) ?? 0) >= MAX_REFUSALS) continue;
       // never before the event's last change (a timeline reads forward), never after the step's clock
-      const at = new Date(Math.min(now.getTime(), Math.max(move.dueAt.getTime(), row.updatedAt.getTime() + 1)));
+      const at = new Date(Math.max(move.dueAt.getTime(), row.updatedAt.getTime() + 1));
       taken++;
       if (await this.take(row, move, at, situation)) result.acted++;
       else result.refused++;
