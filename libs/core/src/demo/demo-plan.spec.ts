@@ -1,9 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ArrivalProcess, FATES, fateOf, nextMove, shanghaiHour } from './demo-plan.js';
 import type { DemoEventState, Fate } from './demo-plan.js';
 import { DemoRandom } from './demo-random.js';
 import { CATEGORY_TEMPLATES } from './demo-templates.js';
-import categories from '../../../../data/categories.json' with { type: 'json' };
 
 const event = (over: Partial<DemoEventState> = {}): DemoEventState => ({
   id: '01a20ada-2c00-7070-9c1c-1f0707070707', status: 'reported', level: 'township', categoryCode: '0901', urgent: false,
@@ -23,6 +23,8 @@ describe('demo plan', () => {
   });
 
   it('uses only categories of data/categories.json that are events', () => {
+    const categories = JSON.parse(readFileSync(new URL('../../../../data/categories.json', import.meta.url), 'utf8')) as
+      { categories: { code: string; isEvent: boolean }[] };
     const known = new Set(categories.categories.filter((c) => c.isEvent).map((c) => c.code));
     for (const t of CATEGORY_TEMPLATES) expect(known.has(t.code)).toBe(true);
   });
