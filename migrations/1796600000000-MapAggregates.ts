@@ -45,7 +45,7 @@ export class MapAggregates1796600000000 implements MigrationInterface {
 /** The aggregates in lock order, each with its key columns and how an events row (NEW or OLD) gives them. */
 const DAY = (r: string) => `(${r}.created_at AT TIME ZONE 'Asia/Shanghai')::date`;
 const CELL = (r: string, axis: 'X' | 'Y', per: number) => `floor(ST_${axis}(${r}.location) * ${per})::int`;
-const AGGREGATES: { table: string; columns: string[]; key: (r: string) => string[] }[] = [
+export const AGGREGATES: { table: string; columns: string[]; key: (r: string) => string[] }[] = [
   { table: 'map_region_counts', columns: ['status', 'region_code', 'day', 'category_code', 'warning'],
     key: (r) => [`${r}.status`, `${r}.region_code`, DAY(r), `${r}.category_code`, `${r}.warning`] },
   { table: 'map_region_totals', columns: ['status', 'region_code', 'warning'], key: (r) => [`${r}.status`, `${r}.region_code`, `${r}.warning`] },

@@ -75,6 +75,8 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/events/{id}/actions': () => ({ path: { id: ctx.eventId }, body: { type: 'accept', expectedVersion: ctx.eventVersion } }),
   'GET /api/v1/attachments/{id}': () => ({ path: { id: ctx.attachmentId } }),
   'GET /api/v1/regions/locate': () => ({ query: { lng: String(ctx.lng), lat: String(ctx.lat) } }),
+  'GET /api/v1/map/events': () => ({ query: { bbox: '119.6,30.6,119.7,30.7', zoom: '12' } }),
+  'GET /api/v1/map/heat': () => ({ query: { bbox: '119.6,30.6,119.7,30.7', zoom: '12' } }),
   'PUT /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' }, body: { kind: 'holiday', name: '测试假日' } }),
   'DELETE /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' } }),
   'PUT /api/v1/admin/sla-rules': () => ({ body: { categoryCode: ctx.categoryCode, urgency: 'normal', basis: 'working', acceptMinutes: 60, signMinutes: 60, handleMinutes: 480, verifyMinutes: 120 } }),
