@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { JwtService } from '@nestjs/jwt';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
@@ -216,6 +217,9 @@ afterAll(async () => {
   await Promise.all([apiA, apiB, worker].map((p) => p?.stop('SIGKILL')));
   await db?.end();
   if (dbName) await dropDatabase(dbName);
+  const redis = new Redis('redis://127.0.0.1:6379');
+  await redis.del(`${process.env.REDIS_PREFIX}:live:stream`);
+  await redis.quit();
 });
 
 describe('the handshake', () => {

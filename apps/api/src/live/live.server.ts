@@ -98,7 +98,9 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
       this.expiry.delete(socket.id);
       this.watch.remove(actor.id, actor.sessionId, socket.id);
     });
-    if (!socket.recovered) socket.emit('resync', { after: cursor, reason: 'not-recovered' });
+    // to this socket on this process only: socket.emit would append it to the Redis stream (every socket message is
+    // made replayable under connection state recovery), and a reconnection storm would fill the stream with resyncs
+    if (!socket.recovered) this.nsp!.local.to(socket.id).emit('resync', { after: cursor, reason: 'not-recovered' });
   }
 
   /**
