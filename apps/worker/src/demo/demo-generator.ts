@@ -232,6 +232,7 @@ export class DemoGenerator {
       if (!actor) throw Problem.forbidden(`no demo user for ${move.by} of ${move.by === 'handler' ? row.handlerUnitCode : row.centreUnitCode}`);
       if (move.type === 'dispatch' && !input.unitCode) throw Problem.invalidField('unitCode', `no unit for category ${row.categoryCode}`);
       await this.events.act(actor, row.id, input, at);
+      this.refusals.delete(situation);
       return true;
     } catch (err) {
       const n = (this.refusals.get(situation) ?? 0) + 1;
