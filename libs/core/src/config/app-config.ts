@@ -64,7 +64,7 @@ export class AppConfig {
    * length of the Redis stream holding them; size it as peak changes/s × this window (README, "Live updates").
    */
   @Type(() => Number) @IsInt() @Min(10) @Max(3600) LIVE_RECOVERY_SECONDS = 300;
-  @Type(() => Number) @IsInt() @Min(1000) LIVE_STREAM_MAXLEN = 30_000;
+  @Type(() => Number) @IsInt() @Min(1000) LIVE_STREAM_MAXLEN = 15_000;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {

@@ -95,6 +95,8 @@ export async function liveTransport(config: AppConfig, logger = new Logger('Live
       // websocket only: no long-polling, so API processes behind node:cluster or a balancer need no sticky sessions
       transports: ['websocket'],
       serveClient: false,
+      // clients send nothing but the handshake (a token and a cursor)
+      maxHttpBufferSize: 16_384,
       connectionStateRecovery: { maxDisconnectionDuration: config.LIVE_RECOVERY_SECONDS * 1000, skipMiddlewares: false },
     },
     close: async () => {
