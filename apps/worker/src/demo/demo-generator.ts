@@ -43,7 +43,6 @@ interface CandidateRow {
   version: number;
   since: Date;
   updatedAt: Date;
-  createdAt: Date;
 }
 
 const OPEN: readonly EventStatus[] = ['reported', 'accepted', 'dispatched', 'handling', 'handled'];
@@ -189,7 +188,7 @@ export class DemoGenerator {
               rating, resolved_on_site AS "resolvedOnSite", township_code AS "townshipCode", centre_unit_code AS "centreUnitCode",
               handler_unit_code AS "handlerUnitCode", suggested_unit_code AS "suggestedUnitCode", reporter_id AS "reporterId", version,
               COALESCE(CASE WHEN status = 'closed' THEN closed_at END, stage_started_at, updated_at) AS since,
-              updated_at AS "updatedAt", created_at AS "createdAt"
+              updated_at AS "updatedAt"
          FROM events
         WHERE demo AND county_code = $1 AND created_at <= $2
           AND (status = ANY($3::text[]) OR (status = 'closed' AND rating IS NULL AND closed_at > $2::timestamptz - interval '6 hours'))
