@@ -16,6 +16,8 @@ interface LiveSocketData {
   /** The access token's expiry (ms since epoch). */
   exp: number;
   cursor: string | null;
+  /** SessionWatch's notification count when the handshake began (a change during the handshake is checked at connect). */
+  seen: number;
 }
 
 type LiveSocket = Socket<LiveClientEvents, LiveServerEvents, Record<string, never>, LiveSocketData>;
@@ -67,6 +69,7 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
   private async authenticate(socket: LiveSocket): Promise<void> {
     const auth = (socket.handshake.auth ?? {}) as { token?: unknown; cursor?: unknown };
     const token = auth.token;
+    const seen = this.watch.notifications;
     if (typeof token !== 'string' || token === '' || token.length > 4096) {
       throw refused('an access token is required in auth.token', 'unauthorized', 401);
     }
@@ -80,7 +83,7 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
       throw refused('the password must be changed first: POST /api/v1/auth/password', 'password-change-required', 403);
     }
     const cursor = typeof auth.cursor === 'string' && auth.cursor.length <= 39 && CURSOR.test(auth.cursor) ? auth.cursor : null;
-    socket.data = { actor, exp: expiryOf(token), cursor };
+    socket.data = { actor, exp: expiryOf(token), cursor, seen };
   }
 
   private connected(socket: LiveSocket): void {
@@ -90,6 +93,8 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
     for (const room of socket.rooms) if (room !== socket.id && !rooms.includes(room)) void socket.leave(room);
     void socket.join(rooms);
     this.watch.add(actor.id, actor.sessionId, socket.id);
+    // a revocation that arrived between the token check and now found no socket to act on: check this one again
+    if (this.watch.notifications !== socket.data.seen) void this.recheck(new Map([[actor.sessionId, new Set([socket.id])]]));
     // at the token's expiry the transport is closed (not the socket): the client reconnects with a fresh token from its
     // auth callback and connection state recovery replays what it missed
     this.expiry.set(socket.id, setTimeout(() => socket.conn.close(), Math.max(0, exp - Date.now())));

@@ -23,6 +23,8 @@ export class SessionWatch {
   private stopped = false;
   private reconnect?: NodeJS.Timeout;
   private onChange: (affected: Affected) => Promise<void> = async () => undefined;
+  /** How many notifications (or reconnections) so far: lets a handshake tell whether one came while it ran. */
+  notifications = 0;
 
   constructor(private readonly config: AppConfig) {}
 
@@ -68,6 +70,7 @@ export class SessionWatch {
   }
 
   private notify(affected: Affected): void {
+    this.notifications++;
     if (affected.size === 0) return;
     this.onChange(affected).catch((err: Error) => this.logger.warn(`live: session recheck failed: ${err.message}`));
   }
