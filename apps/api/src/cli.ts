@@ -3,9 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   bumpReferenceVersion, checkSchemaDrift, createDataSource, describeSchemaDrift, importRegionsGeoJson, loadConfig, pendingSchemaSql,
-  renderMigration, seedDemo,
+  purgeDemoEvents, renderMigration, seedDemo,
 } from '#core';
-import { purgeDemoEvents } from '../../../libs/core/src/demo/demo-purge.js';
 
 /**
  * Admin commands:

@@ -53,3 +53,5 @@ export * from './map/map-cell-count.entity.js';
 export * from './map/map-cell-total.entity.js';
 export * from './map/map.repository.js';
 export * from './map/map.service.js';
+export * from './demo/index.js';
+export * from './demo/demo-purge.js';

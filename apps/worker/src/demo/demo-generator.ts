@@ -4,8 +4,8 @@ import type { EventStatus, Level, Role } from '#domain';
 import type { Actor, EventsService, Sql } from '#core';
 import { Problem } from '#core';
 import { ArrivalProcess, CATEGORY_TEMPLATES, composeReport, DemoRandom, fateOf, HOURLY_WEIGHT, nextMove, shanghaiHour,
-  alternativeUnitKind } from '../../../../libs/core/src/demo/index.js';
-import type { CategoryTemplate, DemoEventState, DemoPlace, Move } from '../../../../libs/core/src/demo/index.js';
+  alternativeUnitKind } from '#core';
+import type { CategoryTemplate, DemoEventState, DemoPlace, Move } from '#core';
 
 export interface DemoGeneratorOptions {
   countyCode: string;

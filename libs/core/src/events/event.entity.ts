@@ -29,6 +29,12 @@ export interface GeoJsonPoint { type: 'Point'; coordinates: [number, number] }
 @Index('events_involved_idx', ['involvedUnitCodes'], { type: 'gin' })
 @Index('events_sla_next_idx', ['slaNextAt', 'id'], { where: 'sla_next_at IS NOT NULL' })
 @Index('events_updated_idx', ['updatedAt'])
+// a grid worker sees its own reports anywhere (visibility): without this the OR in its reads scans the table
+@Index('events_reporter_idx', ['reporterId'], { where: 'reporter_id IS NOT NULL' })
+// the duplicates of a master (every event view lists them)
+@Index('events_merged_into_idx', ['mergedIntoId'], { where: 'merged_into_id IS NOT NULL' })
+// the living demo's open events (its step reads them; empty outside a demo)
+@Index('events_demo_open_idx', ['status'], { where: `demo AND status NOT IN ('closed','rejected','merged')` })
 @Index('events_open_location_idx', ['location'], { spatial: true, where: `status NOT IN ('closed','rejected','merged')` })
 export class EventEntity {
   @PrimaryColumn('uuid', { primaryKeyConstraintName: 'events_pkey' })
