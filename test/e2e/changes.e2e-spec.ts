@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pg from 'pg';
-import { dbUrl, newId, pointIn, startApi } from './support/harness.js';
+import { dbUrl, newId, pointIn, startApi, waitFor } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
 jest.setTimeout(60_000);
@@ -76,8 +76,11 @@ describe('GET /api/v1/changes', () => {
       expect(during.items.map((c) => c.position.split('.')[1])).not.toContain(late.id);
       await slow.query('COMMIT');
       // the reader resumes from where it was: the late change and the accept are both there, the late one first
-      const after = await feed(TW, during.nextCursor);
-      const seen = [...during.items, ...after.items].filter((c) => c.event.id === ev.id);
+      // (the horizon is the oldest transaction of the whole server: wait until other work on it has moved past)
+      const seen = await waitFor('both changes below the horizon', async () => {
+        const all = [...during.items, ...(await feed(TW, during.nextCursor)).items].filter((c) => c.event.id === ev.id);
+        return all.length >= 2 && all;
+      });
       expect(seen.map((c) => c.type)).toEqual(['urge', 'accept']);
       expect(seen.map((c) => c.position.split('.')[1])).toContain(late.id);
     } finally {
