@@ -260,12 +260,13 @@ describe('the handshake', () => {
 
   it('closes the transport at the token\'s expiry; the client comes back with a fresh token and recovers', async () => {
     const s = await login(apiA.url, 'county.lead');
+    const grid = await gridOf('330523106');
+    await sessionOf(apiB.url, `gw.${grid}`);
     const short = await new JwtService({ secret: process.env.JWT_SECRET! })
       .signAsync({ sub: s.userId, sid: s.sid, usr: 'county.lead' }, { expiresIn: 3, issuer: ISSUER, audience: AUDIENCE });
     const live = await LiveClient.open('county.lead', apiA.url, apiA.url, { ...s, access: short });
     live.socket.on('disconnect', () => { live.token = s.access; }); // what a client's refresh does
     // a change before the expiry, so the client holds a stream offset to recover from
-    const grid = await gridOf('330523106');
     const before = await report(apiB.url, `gw.${grid}`, grid);
     await waitFor('a change before expiry', async () => live.received(before.id), 2000);
     await waitFor('disconnected at expiry', async () => live.disconnects.length > 0, 6000);
