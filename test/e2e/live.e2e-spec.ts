@@ -6,8 +6,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
+import fc from 'fast-check';
 import { LIVE_NAMESPACE, LiveChangeSchema, LiveResyncSchema } from '#contracts';
 import type { LiveChange, LiveClientEvents, LiveResync, LiveServerEvents } from '#contracts';
+import { REGION_CODE_LENGTHS, roomsOfActor, roomsOfEvent, visibility } from '#core';
+import type { Actor } from '#core';
+import { ROLES } from '#domain';
 import { configureEnv, dbUrl, DEMO_PASSWORD, dropDatabase, freshDatabase, newId, pointIn, waitFor } from './support/harness.js';
 import { spawnApi, spawnWorker, tcpSwitch } from './support/processes.js';
 import type { AppProcess, Switch } from './support/processes.js';
@@ -305,6 +309,27 @@ describe('rooms by jurisdiction', () => {
     expect(handler.raw.map((r) => [r.change.event.id, r.change.type])).toEqual([[events[0], 'dispatch']]);
     expect(handler.raw[0]!.change.event.grants.some((g) => g.unitCode === JG && g.actions.includes('sign'))).toBe(true);
     expect(invalid).toEqual([]);
+  });
+});
+
+describe('rooms mirror visibility()', () => {
+  it('a socket\'s rooms meet an event\'s rooms exactly when the HTTP jurisdiction rule lets its user see the event', async () => {
+    const codes = ['330523001002001', '330523001002003', '330523001004001', '330523003001001', '330523104002001'];
+    const units = ['330523001-JG', '330523001-ZX', '330523003-JG', 'HB'];
+    const users = ['018f0000-0000-7000-8000-000000000001', '018f0000-0000-7000-8000-000000000002'];
+    const actor = fc.record({
+      id: fc.constantFrom(...users), role: fc.constantFrom(...ROLES), unitCode: fc.option(fc.constantFrom(...units)),
+      jurisdictionCode: fc.tuple(fc.constantFrom(...codes), fc.constantFrom(...REGION_CODE_LENGTHS)).map(([c, n]) => c.slice(0, n)),
+    }).map((a): Actor => ({ ...a, username: 'x', sessionId: users[0]!, mustChangePassword: false }));
+    const event = fc.record({ regionCode: fc.constantFrom(...codes), involvedUnitCodes: fc.uniqueArray(fc.constantFrom(...units)),
+      reporterId: fc.option(fc.constantFrom(...users)) });
+    await fc.assert(fc.asyncProperty(actor, event, async (a, e) => {
+      const v = visibility(a, 4);
+      const { rowCount } = await db.query(`SELECT 1 FROM (VALUES ($1::text, $2::text[], $3::uuid)) e(region_code, involved_unit_codes, reporter_id)
+        WHERE ${v.clause}`, [e.regionCode, e.involvedUnitCodes, e.reporterId, ...v.params]);
+      const rooms = new Set(roomsOfEvent(e));
+      expect(roomsOfActor(a).some((r) => rooms.has(r))).toBe(rowCount === 1);
+    }), { numRuns: 300 });
   });
 });
 
