@@ -144,5 +144,7 @@ try {
     worstCase: { ...worst }, casesOver30Ms: over.map((r) => `${r.endpoint} ${r.view} ${r.filter} ${r.caller}: ${r.p95Ms}`) }));
 } finally {
   await pool.end();
-  await db.drop();
+  // BENCH_KEEP_DB=1 keeps the 1M-event database for EXPLAIN work (its name is printed)
+  if (process.env.BENCH_KEEP_DB) console.error(`kept ${db.name}`);
+  else await db.drop();
 }
