@@ -34,6 +34,8 @@ let dbName: string;
 let db: pg.Pool;
 let apiA: AppProcess;
 let apiB: AppProcess;
+/** A third API process, stopped gracefully by a test. */
+let apiC: AppProcess;
 let worker: AppProcess;
 const switches: Switch[] = [];
 const clients: LiveClient[] = [];
@@ -206,7 +208,7 @@ beforeAll(async () => {
   configureEnv(dbName, { SLA_SWEEP_MS: '1000' });
   db = new pg.Pool({ connectionString: dbUrl(dbName), max: 3 });
   db.on('error', () => undefined);
-  [apiA, apiB, worker] = await Promise.all([spawnApi(), spawnApi(), spawnWorker()]);
+  [apiA, apiB, apiC, worker] = await Promise.all([spawnApi(), spawnApi(), spawnApi(), spawnWorker()]);
   // urgent events in natural time with 3-second stages: the worker turns one yellow 1.5 s after its report
   const rules = await call(apiA.url, 'PUT', '/admin/sla-rules', await tokenOf(apiA.url, 'admin'), {
     categoryCode: null, urgency: 'urgent', basis: 'natural', acceptMinutes: 3 / 60, signMinutes: 3 / 60,
@@ -218,7 +220,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.socket.disconnect();
   for (const s of switches) await s.close();
-  await Promise.all([apiA, apiB, worker].map((p) => p?.stop('SIGKILL')));
+  await Promise.all([apiA, apiB, apiC, worker].map((p) => p?.stop('SIGKILL')));
   await db?.end();
   if (dbName) await dropDatabase(dbName);
   const redis = new Redis('redis://127.0.0.1:6379');
@@ -365,6 +367,24 @@ describe('across processes', () => {
     expect(live.resyncs).toBe(1);
     const positions = live.raw.map((r) => r.change.position);
     expect(new Set(positions).size).toBe(positions.length);
+  });
+
+  it('a process stopped gracefully saves its sockets\' sessions: they recover on another process', async () => {
+    const net = await tcpSwitch(apiC.port);
+    switches.push(net);
+    const live = await LiveClient.open('county.op', net.url, apiB.url);
+    const grid = await gridOf('330523107');
+    const first = await report(apiB.url, `gw.${grid}`, grid);
+    await waitFor('first change', async () => live.received(first.id));
+    net.point(apiB.port);
+    await apiC.stop('SIGTERM');
+    expect(apiC.child.signalCode ?? apiC.child.exitCode).toBe('SIGTERM'); // Nest's shutdown hooks re-raise the signal
+    const meanwhile = await report(apiB.url, `gw.${grid}`, grid);
+    await waitFor('reconnected', async () => live.connects.length === 2, 5000);
+    expect(live.disconnects[0]).toBe('transport close');
+    expect(live.connects[1]).toEqual({ recovered: true });
+    await waitFor('the change made meanwhile', async () => live.received(meanwhile.id));
+    expect(live.resyncs).toBe(1);
   });
 
   it('a socket whose process is killed reconnects to the other one and ends with every change, none twice', async () => {

@@ -53,6 +53,9 @@ export interface LiveTransport {
 /** What shutdown needs of a Redis connection. */
 type Connection = { isReady: boolean; destroy(): void } & NodeJS.EventEmitter;
 
+/** How long shutdown waits for the replies of commands already sent (e.g. Redis unreachable) before dropping them. */
+const CLOSE_GRACE_MS = 2_000;
+
 /** How long the adapter's stream reader blocks on XREAD; its connection is destroyed on shutdown, so it may be long. */
 const XREAD_BLOCK_MS = 30_000;
 
@@ -100,7 +103,13 @@ export async function liveTransport(config: AppConfig, logger = new Logger('Live
       connectionStateRecovery: { maxDisconnectionDuration: config.LIVE_RECOVERY_SECONDS * 1000, skipMiddlewares: false },
     },
     close: async () => {
-      for (const c of opened) c.destroy();
+      // the adapter's own connections (a blocked XREAD, the subscriber) at once; the main one after its pending replies:
+      // it carries the sessions that closing the server has just saved for recovery on another process
+      for (const c of opened.slice(1)) c.destroy();
+      const drained = client.close();
+      const timer = setTimeout(() => client.destroy(), CLOSE_GRACE_MS);
+      await drained;
+      clearTimeout(timer);
     },
   };
 }
