@@ -1,16 +1,26 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The map's aggregates (map_region_counts, map_region_totals, map_cell_counts, map_cell_totals: tables generated
- * from their entities) and the trigger that
- * keeps them in the transaction of every change to events — a report, a transition, an SLA warning or escalation, or
- * anything written later by any other path — so a map count can never disagree with the events table.
+ * The map's aggregates (tables generated from their entities in libs/core/src/map) and the trigger that keeps them in
+ * the transaction of every change to events — a report, a transition, an SLA warning or escalation, or anything
+ * written later by any other path — so a map count can never disagree with the events table.
  *
- * Locking: a change moves one event from one key to another (−1 on the old, +1 on the new). Every firing takes its
- * row locks in one global order — the tables in the order of AGGREGATES, and within a table the smaller key
- * first — so two transactions that each change one event cannot wait for each other in a cycle (no deadlock). An
- * increment is INSERT … ON CONFLICT DO UPDATE (atomic under concurrency, no lost update); a decrement that reaches 0
- * deletes the row, so rows are exactly the non-empty keys.
+ * Each table drops the dimensions one kind of request does not ask for, and its covering index leads with what that
+ * request bounds (MapRepository picks the table by the filters present):
+ * - map_region_totals (status, grid, warning): region bubbles without category or time window;
+ * - map_region_category_totals (category, grid, status, warning): region bubbles with a category, no window;
+ * - map_region_counts (day, status, grid, category, warning): region bubbles with a time window;
+ * - map_cell_totals (level, status, cell, grid, warning) at levels 6, 7, 8 and 10: map cells without category or
+ *   window, a pyramid (a request reads the smallest stored level at least as fine as its display cells);
+ * - map_cell_category_totals (level, category, cell, grid, status, warning) at levels 6 and 10: cells with a category;
+ * - map_cell_counts (day, status, 1/1024° cell, grid, category, warning): cells with a time window.
+ *
+ * Locking: a change moves one event from one key to another (−1 on the old, +1 on the new) in each aggregate (one
+ * key per pyramid level). Every firing takes its row locks in one global order — the aggregates in the order of
+ * AGGREGATES (tables in a fixed order, a pyramid's levels ascending, and the level leads its key), and within one the
+ * smaller key first — so two transactions that each change one event cannot wait for each other in a cycle (no
+ * deadlock). An increment is INSERT … ON CONFLICT DO UPDATE (atomic under concurrency, no lost update); a decrement
+ * that reaches 0 deletes the row, so rows are exactly the non-empty keys.
  * Written by hand: TypeORM models no functions or triggers; both are known exceptions of the drift check. The
  * backfill counts the events already there with the same key expressions.
  */
@@ -18,54 +28,96 @@ export class MapAggregates1796600000000 implements MigrationInterface {
   name = 'MapAggregates1796600000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE "map_cell_counts" ("status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "day" date NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_counts_pkey" PRIMARY KEY ("status", "cell_y", "cell_x", "region_code", "day", "category_code", "warning"))`);
-    await q.query(`CREATE INDEX "map_cell_counts_day_idx" ON "map_cell_counts"  ("day", "cell_y", "cell_x")`);
-    await q.query(`CREATE TABLE "map_region_counts" ("status" text NOT NULL, "region_code" character varying(18) NOT NULL, "day" date NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_region_counts_pkey" PRIMARY KEY ("status", "region_code", "day", "category_code", "warning"))`);
-    await q.query(`CREATE TABLE "map_cell_totals" ("status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_totals_pkey" PRIMARY KEY ("status", "cell_y", "cell_x", "region_code", "warning"))`);
+    await q.query(`CREATE TABLE "map_cell_category_totals" ("level" smallint NOT NULL, "category_code" character varying(4) NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "status" text NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_category_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_category_totals_pkey" PRIMARY KEY ("level", "category_code", "cell_y", "cell_x", "region_code", "status", "warning"))`);
+    await q.query(`CREATE INDEX "map_cell_category_totals_read_idx" ON "map_cell_category_totals"  ("level", "category_code", "cell_y", "cell_x", "region_code", "status", "warning", "n")`);
+    await q.query(`CREATE TABLE "map_cell_counts" ("day" date NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_counts_pkey" PRIMARY KEY ("day", "status", "cell_y", "cell_x", "region_code", "category_code", "warning"))`);
+    await q.query(`CREATE INDEX "map_cell_counts_read_idx" ON "map_cell_counts"  ("day", "status", "cell_y", "cell_x", "region_code", "category_code", "warning", "n")`);
+    await q.query(`CREATE TABLE "map_cell_totals" ("level" smallint NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_totals_pkey" PRIMARY KEY ("level", "status", "cell_y", "cell_x", "region_code", "warning"))`);
+    await q.query(`CREATE INDEX "map_cell_totals_read_idx" ON "map_cell_totals"  ("level", "status", "cell_y", "cell_x", "region_code", "warning", "n")`);
+    await q.query(`CREATE TABLE "map_region_category_totals" ("category_code" character varying(4) NOT NULL, "region_code" character varying(18) NOT NULL, "status" text NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_category_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_region_category_totals_pkey" PRIMARY KEY ("category_code", "region_code", "status", "warning"))`);
+    await q.query(`CREATE INDEX "map_region_category_totals_read_idx" ON "map_region_category_totals"  ("category_code", "region_code", "status", "warning", "n")`);
+    await q.query(`CREATE TABLE "map_region_counts" ("day" date NOT NULL, "status" text NOT NULL, "region_code" character varying(18) NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_region_counts_pkey" PRIMARY KEY ("day", "status", "region_code", "category_code", "warning"))`);
+    await q.query(`CREATE INDEX "map_region_counts_read_idx" ON "map_region_counts"  ("day", "status", "region_code", "category_code", "warning", "n")`);
     await q.query(`CREATE TABLE "map_region_totals" ("status" text NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_region_totals_pkey" PRIMARY KEY ("status", "region_code", "warning"))`);
     await q.query(MAP_COUNT_FUNCTION);
     await q.query(`CREATE TRIGGER events_map_count AFTER INSERT OR DELETE OR UPDATE OF status, warning, category_code, region_code, location, created_at
       ON events FOR EACH ROW EXECUTE FUNCTION map_count_event()`);
-    for (const a of AGGREGATES) {
-      await q.query(`INSERT INTO ${a.table} (${a.columns.join(', ')}, n) SELECT ${a.key('e').join(', ')}, count(*) FROM events e GROUP BY ${a.columns.map((_, i) => i + 1).join(', ')}`);
-    }
+    for (const a of AGGREGATES) await q.query(backfill(a));
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TRIGGER events_map_count ON events`);
     await q.query(`DROP FUNCTION map_count_event()`);
     await q.query(`DROP TABLE "map_region_totals"`);
-    await q.query(`DROP TABLE "map_cell_totals"`);
+    await q.query(`DROP INDEX "public"."map_region_counts_read_idx"`);
     await q.query(`DROP TABLE "map_region_counts"`);
-    await q.query(`DROP INDEX "public"."map_cell_counts_day_idx"`);
+    await q.query(`DROP INDEX "public"."map_region_category_totals_read_idx"`);
+    await q.query(`DROP TABLE "map_region_category_totals"`);
+    await q.query(`DROP INDEX "public"."map_cell_totals_read_idx"`);
+    await q.query(`DROP TABLE "map_cell_totals"`);
+    await q.query(`DROP INDEX "public"."map_cell_counts_read_idx"`);
     await q.query(`DROP TABLE "map_cell_counts"`);
+    await q.query(`DROP INDEX "public"."map_cell_category_totals_read_idx"`);
+    await q.query(`DROP TABLE "map_cell_category_totals"`);
   }
 }
 
-/** The aggregates in lock order, each with its key columns and how an events row (NEW or OLD) gives them. */
+/** Levels of the cell pyramids (2^level cells per degree; 10 is the finest, ≈ 100 m). */
+export const CELL_TOTAL_LEVELS = [6, 7, 8, 10] as const;
+export const CELL_CATEGORY_LEVELS = [6, 10] as const;
+export const FINE_LEVEL = 10;
+
+/**
+ * One aggregate key: a table (a pyramid table once per level, the level a constant leading its key) with its key
+ * columns and how an events row (NEW or OLD, or an alias) gives them. In lock order.
+ */
+export interface Aggregate { table: string; level?: number; columns: string[]; key: (r: string) => string[] }
+
 const DAY = (r: string) => `(${r}.created_at AT TIME ZONE 'Asia/Shanghai')::date`;
-const CELL = (r: string, axis: 'X' | 'Y', per: number) => `floor(ST_${axis}(${r}.location) * ${per})::int`;
-export const AGGREGATES: { table: string; columns: string[]; key: (r: string) => string[] }[] = [
-  { table: 'map_region_counts', columns: ['status', 'region_code', 'day', 'category_code', 'warning'],
-    key: (r) => [`${r}.status`, `${r}.region_code`, DAY(r), `${r}.category_code`, `${r}.warning`] },
+const CELL = (r: string, axis: 'X' | 'Y', level: number) => `floor(ST_${axis}(${r}.location) * ${2 ** level})::int`;
+export const AGGREGATES: Aggregate[] = [
   { table: 'map_region_totals', columns: ['status', 'region_code', 'warning'], key: (r) => [`${r}.status`, `${r}.region_code`, `${r}.warning`] },
-  { table: 'map_cell_counts', columns: ['status', 'cell_y', 'cell_x', 'region_code', 'day', 'category_code', 'warning'],
-    key: (r) => [`${r}.status`, CELL(r, 'Y', 1024), CELL(r, 'X', 1024), `${r}.region_code`, DAY(r), `${r}.category_code`, `${r}.warning`] },
-  { table: 'map_cell_totals', columns: ['status', 'cell_y', 'cell_x', 'region_code', 'warning'],
-    key: (r) => [`${r}.status`, CELL(r, 'Y', 128), CELL(r, 'X', 128), `${r}.region_code`, `${r}.warning`] },
+  { table: 'map_region_category_totals', columns: ['category_code', 'region_code', 'status', 'warning'],
+    key: (r) => [`${r}.category_code`, `${r}.region_code`, `${r}.status`, `${r}.warning`] },
+  { table: 'map_region_counts', columns: ['day', 'status', 'region_code', 'category_code', 'warning'],
+    key: (r) => [DAY(r), `${r}.status`, `${r}.region_code`, `${r}.category_code`, `${r}.warning`] },
+  ...CELL_TOTAL_LEVELS.map((level): Aggregate => ({ table: 'map_cell_totals', level, columns: ['level', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
+    key: (r) => [`${level}::smallint`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
+  ...CELL_CATEGORY_LEVELS.map((level): Aggregate => ({ table: 'map_cell_category_totals', level,
+    columns: ['level', 'category_code', 'cell_y', 'cell_x', 'region_code', 'status', 'warning'],
+    key: (r) => [`${level}::smallint`, `${r}.category_code`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.status`, `${r}.warning`] })),
+  { table: 'map_cell_counts', columns: ['day', 'status', 'cell_y', 'cell_x', 'region_code', 'category_code', 'warning'],
+    key: (r) => [DAY(r), `${r}.status`, CELL(r, 'Y', FINE_LEVEL), CELL(r, 'X', FINE_LEVEL), `${r}.region_code`, `${r}.category_code`, `${r}.warning`] },
 ];
 
-const increment = (a: (typeof AGGREGATES)[number], r: string) =>
+/** Counts the events table into one aggregate key (the migration's backfill; the map benchmark builds with it too). */
+export const backfill = (a: Aggregate) =>
+  `INSERT INTO ${a.table} (${a.columns.join(', ')}, n) SELECT ${a.key('e').join(', ')}, count(*) FROM events e GROUP BY ${a.columns.map((_, i) => i + 1).join(', ')}`;
+
+/** The aggregate's rows as its key gives them (a pyramid table's rows of that level). */
+export const stored = (a: Aggregate) =>
+  `SELECT ${a.columns.join(', ')}, n FROM ${a.table}${a.level === undefined ? '' : ` WHERE level = ${a.level}`}`;
+
+/** +1 on the keys of a row, one statement per table (a pyramid's levels in one VALUES list, ascending: lock order). */
+const increments = (r: string) => {
+  const tables = [...new Set(AGGREGATES.map((a) => a.table))];
+  return tables.map((table) => {
+    const levels = AGGREGATES.filter((a) => a.table === table);
+    const columns = levels[0]!.columns.join(', ');
+    return `INSERT INTO ${table} AS c (${columns}, n) VALUES ${levels.map((a) => `(${a.key(r).join(', ')}, 1)`).join(', ')}
+      ON CONFLICT (${columns}) DO UPDATE SET n = c.n + 1;`;
+  });
+};
+const increment = (a: Aggregate, r: string) =>
   `INSERT INTO ${a.table} AS c (${a.columns.join(', ')}, n) VALUES (${a.key(r).join(', ')}, 1)
       ON CONFLICT (${a.columns.join(', ')}) DO UPDATE SET n = c.n + 1;`;
-const decrement = (a: (typeof AGGREGATES)[number], r: string) =>
+const decrement = (a: Aggregate, r: string) =>
   `UPDATE ${a.table} SET n = n - 1 WHERE (${a.columns.join(', ')}) = (${a.key(r).join(', ')}) RETURNING n INTO remaining;
       IF remaining = 0 THEN DELETE FROM ${a.table} WHERE (${a.columns.join(', ')}) = (${a.key(r).join(', ')}); END IF;`;
 
 /**
- * The trigger function. Keys: day = created_at in Asia/Shanghai; fine cell = floor(coordinate × 1024), coarse cell
- * floor(coordinate × 128). An INSERT (the report path, the hot one) is one upsert per aggregate; an UPDATE touches an
- * aggregate only when its key changed, the smaller key first.
+ * The trigger function. An INSERT (the report path, the hot one) is one upsert statement per table; a DELETE one
+ * decrement per key; an UPDATE touches a key only when it changed, the smaller key first.
  */
 const MAP_COUNT_FUNCTION = `
 CREATE FUNCTION map_count_event() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -73,7 +125,7 @@ DECLARE
   remaining int;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    ${AGGREGATES.map((a) => increment(a, 'NEW')).join('\n    ')}
+    ${increments('NEW').join('\n    ')}
     RETURN NULL;
   END IF;
   IF TG_OP = 'DELETE' THEN

@@ -50,7 +50,7 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
   },
   {
     name: 'map_count_event', kind: 'function',
-    reason: 'trigger function keeping map_region_counts and map_cell_counts in the transaction of each change to events: TypeORM models no functions',
+    reason: 'trigger function keeping the map aggregates (map_region_* and map_cell_* tables) in the transaction of each change to events: TypeORM models no functions',
     definition: 'CREATE FUNCTION map_count_event() RETURNS trigger (migration MapAggregates1796600000000)',
   },
   {

@@ -2,18 +2,21 @@ import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { EventStatus, Warning } from '#domain';
 
 /**
- * Events counted per fine map cell (1/1024° of longitude × 1/1024° of latitude, ≈ 96 × 109 m in Anji: cell_x =
- * floor(lng × 1024), cell_y = floor(lat × 1024)), grid, day reported (Asia/Shanghai), category, status and warning.
- * Coarser map cells are rolled up from these when queried (a power-of-two block of fine cells). The grid code stays
- * in the key so a jurisdiction (a code prefix) applies to cells exactly as to regions. Kept by the same trigger as
- * map_region_counts; rows with n = 0 are deleted.
- * Key order: status, then latitude row, then column (a viewport is a cell_y range, cell_x filtered inside the index).
+ * Events counted per day reported (Asia/Shanghai), status, fine map cell (1/1024°: cell_x = floor(lng × 1024),
+ * cell_y = floor(lat × 1024), ≈ 96 × 109 m in Anji), grid, category and warning: map cells with a time window (and
+ * any other filter); coarser display cells are power-of-two blocks rolled up when queried. Kept by the same trigger
+ * as the other map aggregates.
+ * Key order: day, status (each (day, status) of the request one descent), then the cell row (a viewport's rows bound
+ * each descent; the column is filtered inside the index).
  */
 @Entity('map_cell_counts')
 @Check('map_cell_counts_n_check', `n >= 0`)
-// the heatmap counts every status over a time window: day first
-@Index('map_cell_counts_day_idx', ['day', 'cellY', 'cellX'])
+// covering (n as the last key column: @Index has no INCLUDE), so a read is an index-only scan
+@Index('map_cell_counts_read_idx', ['day', 'status', 'cellY', 'cellX', 'regionCode', 'categoryCode', 'warning', 'n'])
 export class MapCellCountEntity {
+  @PrimaryColumn('date', { primaryKeyConstraintName: 'map_cell_counts_pkey' })
+  day: string;
+
   @PrimaryColumn('text', { primaryKeyConstraintName: 'map_cell_counts_pkey' })
   status: EventStatus;
 
@@ -25,9 +28,6 @@ export class MapCellCountEntity {
 
   @PrimaryColumn('varchar', { name: 'region_code', length: 18, primaryKeyConstraintName: 'map_cell_counts_pkey' })
   regionCode: string;
-
-  @PrimaryColumn('date', { primaryKeyConstraintName: 'map_cell_counts_pkey' })
-  day: string;
 
   @PrimaryColumn('varchar', { name: 'category_code', length: 4, primaryKeyConstraintName: 'map_cell_counts_pkey' })
   categoryCode: string;

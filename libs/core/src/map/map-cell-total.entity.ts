@@ -1,14 +1,23 @@
-import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
+import { Check, Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { EventStatus, Warning } from '#domain';
 
 /**
- * Events counted per coarse map cell (1/128°: cell = floor(coordinate × 128), ≈ 0.77 × 0.87 km in Anji), grid,
- * status and warning, all days and categories together: the unfiltered heatmap at county and township zooms, where
- * map_cell_counts would hold about one row per event in view. Kept by the same trigger as the other map aggregates.
+ * A pyramid of map cells, all days and categories together: events counted per level (2^level cells per degree:
+ * cell = floor(coordinate × 2^level); levels CELL_TOTAL_LEVELS, 6 ≈ 1.6 km … 10 ≈ 100 m in Anji), status, cell,
+ * grid and warning. A request at display level L reads the smallest stored level ≥ L and shifts its cells to L, so
+ * it reads about as many rows as the screen shows cells (not one per event). The grid code stays in the key so a
+ * jurisdiction (a code prefix) applies to cells exactly as to regions. Kept by the same trigger as the other map
+ * aggregates, one row per level for each event.
+ * Key order: level, status (each asked status one descent), then the cell row and column.
  */
 @Entity('map_cell_totals')
 @Check('map_cell_totals_n_check', `n >= 0`)
+// covering (n as the last key column: @Index has no INCLUDE), so a read is an index-only scan
+@Index('map_cell_totals_read_idx', ['level', 'status', 'cellY', 'cellX', 'regionCode', 'warning', 'n'])
 export class MapCellTotalEntity {
+  @PrimaryColumn('smallint', { primaryKeyConstraintName: 'map_cell_totals_pkey' })
+  level: number;
+
   @PrimaryColumn('text', { primaryKeyConstraintName: 'map_cell_totals_pkey' })
   status: EventStatus;
 

@@ -2,10 +2,10 @@ import { Check, Column, Entity, PrimaryColumn } from 'typeorm';
 import type { EventStatus, Warning } from '#domain';
 
 /**
- * Events counted per grid, status and warning, all days and categories together: what an unfiltered map answer
- * (the default view) rolls up. map_region_counts has a row per grid × day × category × status × warning, which at
- * county scale is close to one row per open event; this table has at most grids × 9 × 3 rows. Kept by the same
- * trigger (map_count_event), in the same transaction, with the same lock order.
+ * Events counted per grid, status and warning, all days and categories together: what an unfiltered region answer
+ * (the default view) rolls up, at most grids × 9 × 3 rows. Kept by the trigger map_count_event (migration
+ * MapAggregates) in the transaction of the change it counts; a key whose count falls to zero is deleted in the same
+ * firing. Read through its primary key (status = ANY, then a code prefix range): the table is small.
  */
 @Entity('map_region_totals')
 @Check('map_region_totals_n_check', `n >= 0`)

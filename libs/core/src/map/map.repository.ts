@@ -5,6 +5,7 @@ import type { RegionMap } from '#contracts';
 import type { Actor } from '../auth/actor.js';
 import { DbService } from '../database/db.service.js';
 import { visibility } from '../events/events.repository.js';
+import { CELL_CATEGORY_LEVELS, CELL_TOTAL_LEVELS, FINE_LEVEL } from '../../../../migrations/1796600000000-MapAggregates.js';
 
 /** Filters of every map answer, already validated. Days are Asia/Shanghai calendar days, inclusive. */
 export interface MapFilters {
@@ -20,11 +21,9 @@ export interface MapFilters {
 export interface KeyedCount { key: string; status: EventStatus; warning: Warning; n: number }
 export interface CellCount { x: number; y: number; status: EventStatus; warning: Warning; n: number }
 
-/** Map cells per degree of the two aggregate levels: fine (map_cell_counts) and coarse (map_cell_totals). */
-export const FINE_LEVEL = 10;
-export const COARSE_LEVEL = 7;
+export { FINE_LEVEL };
 
-/** A rectangle of fine or coarse cells (inclusive indices) at a level (2^level cells per degree). */
+/** A rectangle of cells (inclusive indices) at a level (2^level cells per degree). */
 export interface CellRange { level: number; x0: number; x1: number; y0: number; y1: number }
 
 /** Digit codes: every code with prefix p lies in [p, p + '9…'] under any collation, so a prefix is an index range. */
@@ -32,9 +31,34 @@ const CODE_TOP = '999999999999999999';
 
 const OPEN_SET = new Set<string>(OPEN_STATUSES);
 
+/** A window of at most this many days is read day by day (one index descent each, bounded by the other keys). */
+const MAX_LISTED_DAYS = 366;
+/** A cell pyramid read of at most this many cell rows is one descent per row (bounded by the columns too). */
+const MAX_LISTED_ROWS = 128;
+
+/** The days from..to (YYYY-MM-DD, inclusive), or null when the window is open-ended or long. */
+function listedDays(f: MapFilters): string[] | null {
+  if (!f.from || !f.to) return null;
+  const days: string[] = [];
+  for (let t = Date.parse(`${f.from}T00:00:00Z`); t <= Date.parse(`${f.to}T00:00:00Z`); t += 86_400_000) {
+    if (days.length === MAX_LISTED_DAYS) return null;
+    days.push(new Date(t).toISOString().slice(0, 10));
+  }
+  return days;
+}
+
+/** The smallest stored level at least as fine as `level` (the finest when none is). */
+const storedLevel = (levels: readonly number[], level: number) => levels.find((l) => l >= level) ?? FINE_LEVEL;
+
 /**
  * Reads for the map (地图). Counts come from the aggregates the trigger map_count_event keeps in the transaction of
- * every change (map_region_counts/totals, map_cell_counts/totals), rolled up here by code prefix or cell block.
+ * every change (migration MapAggregates), rolled up here by code prefix or cell block. Each request reads the one
+ * table whose dimensions are the filters it has, through a covering index that its filters bound:
+ * - regions: no category, no window → map_region_totals; a category → map_region_category_totals (the category, a
+ *   大类 as the range 'XX00'–'XX99', leads); a window → map_region_counts (day by day, then status, then code range);
+ * - cells: no category, no window → map_cell_totals, the pyramid level just finer than the display cells (status,
+ *   then cell row by row); a category → map_cell_category_totals likewise (each 小类 of the filter, then cell rows);
+ *   a window → map_cell_counts (day, status, then the viewport's cell rows).
  * Jurisdiction is visibility() from the events repository: a region-based role's jurisdiction is a code prefix, which
  * the aggregates carry; a handler's (units ever involved) and a grid worker's own reports are not in any aggregate's
  * key, so those two roles are counted from the events table over their own visible set (a unit's events through the
@@ -50,46 +74,69 @@ export class MapRepository {
   }
 
   /**
-   * One source of (region_code, status, warning, n [, cell_x, cell_y]) rows for the actor and filters: an aggregate,
-   * or the actor's visible events (n = 1 each). `grain` picks the table; `codes` narrows to a code range; `cells` to
-   * a rectangle of cells at the source's level. Pushes its parameters onto `params`.
+   * An aggregate read of (region_code, status, warning, n [, cell_x, cell_y]) rows for a region-based actor: `cells`
+   * asks for cells at the level given (the stored level, see cellCounts), without it regions; `codeRange` narrows the
+   * codes. Pushes its parameters onto `params`.
    */
-  private source(actor: Actor, f: MapFilters, params: unknown[], o: { grain: 'region' | 'cell'; cellLevel?: number; cells?: CellRange;
-    codeRange?: [string, string] }): string {
+  private aggregateSource(actor: Actor, f: MapFilters, params: unknown[], o: { cells?: CellRange; codeRange?: [string, string] }): string {
     const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
-    const detailed = f.categoryCode !== undefined || f.from !== undefined || f.to !== undefined;
+    const windowed = f.from !== undefined || f.to !== undefined;
     const where: string[] = [];
-    if (MapRepository.fromAggregates(actor)) {
-      const c = 'c';
-      where.push(`${c}.status = ANY(${p(f.status)}::text[])`);
-      const j = p(actor.jurisdictionCode);
-      where.push(`${c}.region_code BETWEEN ${j} AND ${j} || '${CODE_TOP}' AND ${c}.region_code LIKE ${j} || '%'`);
-      if (o.codeRange) where.push(`${c}.region_code BETWEEN ${p(o.codeRange[0])} AND ${p(o.codeRange[1] + CODE_TOP)}`);
-      if (f.warning) where.push(`${c}.warning = ${p(f.warning)}`);
-      if (f.categoryCode) where.push(f.categoryCode.length === 2 ? `left(${c}.category_code, 2) = ${p(f.categoryCode)}` : `${c}.category_code = ${p(f.categoryCode)}`);
-      if (f.from) where.push(`${c}.day >= ${p(f.from)}::date`);
-      if (f.to) where.push(`${c}.day <= ${p(f.to)}::date`);
-      if (o.grain === 'region') {
-        return `SELECT c.region_code, c.status, c.warning, c.n FROM ${detailed ? 'map_region_counts' : 'map_region_totals'} c WHERE ${where.join(' AND ')}`;
-      }
-      const table = !detailed && o.cellLevel === COARSE_LEVEL ? 'map_cell_totals' : 'map_cell_counts';
-      if (o.cells) {
-        where.push(`c.cell_y BETWEEN ${p(o.cells.y0)} AND ${p(o.cells.y1)} AND c.cell_x BETWEEN ${p(o.cells.x0)} AND ${p(o.cells.x1)}`);
-      }
-      return `SELECT c.region_code, c.status, c.warning, c.n, c.cell_x, c.cell_y FROM ${table} c WHERE ${where.join(' AND ')}`;
+    if (windowed) {
+      const days = listedDays(f);
+      if (days) where.push(`c.day = ANY(${p(days)}::date[])`);
+      if (!days && f.from) where.push(`c.day >= ${p(f.from)}::date`);
+      if (!days && f.to) where.push(`c.day <= ${p(f.to)}::date`);
     }
+    where.push(`c.status = ANY(${p(f.status)}::text[])`);
+    const j = p(actor.jurisdictionCode);
+    where.push(`c.region_code BETWEEN ${j} AND ${j} || '${CODE_TOP}' AND c.region_code LIKE ${j} || '%'`);
+    if (o.codeRange) where.push(`c.region_code BETWEEN ${p(o.codeRange[0])} AND ${p(o.codeRange[1] + CODE_TOP)}`);
+    if (f.warning) where.push(`c.warning = ${p(f.warning)}`);
+    const category = (listed: boolean) => {
+      if (f.categoryCode!.length === 4) return `c.category_code = ${p(f.categoryCode)}`;
+      const [lo, hi] = [p(`${f.categoryCode}00`), p(`${f.categoryCode}99`)];
+      // a 大类 is a range; where cell rows follow it in the key, its 小类 one by one (each descent bounded by the rows)
+      return listed ? `c.category_code = ANY(ARRAY(SELECT code FROM categories WHERE code BETWEEN ${lo} AND ${hi}))`
+        : `c.category_code BETWEEN ${lo} AND ${hi}`;
+    };
+    if (f.categoryCode) where.push(category(o.cells !== undefined && !windowed));
+    if (!o.cells) {
+      const table = windowed ? 'map_region_counts' : f.categoryCode ? 'map_region_category_totals' : 'map_region_totals';
+      return `SELECT c.region_code, c.status, c.warning, c.n FROM ${table} c WHERE ${where.join(' AND ')}`;
+    }
+    const r = o.cells;
+    const table = windowed ? 'map_cell_counts' : f.categoryCode ? 'map_cell_category_totals' : 'map_cell_totals';
+    if (!windowed) where.push(`c.level = ${p(r.level)}`);
+    // a pyramid read lists its cell rows (one descent each, bounded by the columns) unless there are very many; a
+    // window's rows are few per day, so its descents are bounded by the row range only
+    if (!windowed && r.y1 - r.y0 < MAX_LISTED_ROWS) {
+      where.push(`c.cell_y = ANY(${p(Array.from({ length: r.y1 - r.y0 + 1 }, (_, i) => r.y0 + i))}::int[])`);
+    } else {
+      where.push(`c.cell_y BETWEEN ${p(r.y0)} AND ${p(r.y1)}`);
+    }
+    where.push(`c.cell_x BETWEEN ${p(r.x0)} AND ${p(r.x1)}`);
+    return `SELECT c.region_code, c.status, c.warning, c.n, c.cell_x, c.cell_y FROM ${table} c WHERE ${where.join(' AND ')}`;
+  }
+
+  /**
+   * The same rows from the actor's visible events (n = 1 each), for the roles whose visibility is not a code prefix;
+   * cells at the level of `cells`.
+   */
+  private eventSource(actor: Actor, f: MapFilters, params: unknown[], o: { cells?: CellRange; codeRange?: [string, string] }): string {
+    const p = (v: unknown) => { params.push(v); return `$${params.length}`; };
     const v = visibility(actor, params.length + 1);
     params.push(...v.params);
-    where.push(v.clause, `e.status = ANY(${p(f.status)}::text[])`);
+    const where = [v.clause, `e.status = ANY(${p(f.status)}::text[])`];
     if (o.codeRange) where.push(`e.region_code BETWEEN ${p(o.codeRange[0])} AND ${p(o.codeRange[1] + CODE_TOP)}`);
     if (f.warning) where.push(`e.warning = ${p(f.warning)}`);
     if (f.categoryCode) where.push(f.categoryCode.length === 2 ? `left(e.category_code, 2) = ${p(f.categoryCode)}` : `e.category_code = ${p(f.categoryCode)}`);
     if (f.from) where.push(`(e.created_at AT TIME ZONE 'Asia/Shanghai')::date >= ${p(f.from)}::date`);
     if (f.to) where.push(`(e.created_at AT TIME ZONE 'Asia/Shanghai')::date <= ${p(f.to)}::date`);
-    const per = 2 ** (o.cellLevel ?? FINE_LEVEL);
-    if (o.cells) {
-      where.push(`e.location && ST_MakeEnvelope(${p(o.cells.x0 / per)}, ${p(o.cells.y0 / per)}, ${p((o.cells.x1 + 1) / per)}, ${p((o.cells.y1 + 1) / per)}, 4326)`);
-    }
+    if (!o.cells) return `SELECT e.region_code, e.status, e.warning, 1 AS n FROM events e WHERE ${where.join(' AND ')}`;
+    const c = o.cells;
+    const per = 2 ** c.level;
+    where.push(`e.location && ST_MakeEnvelope(${p(c.x0 / per)}, ${p(c.y0 / per)}, ${p((c.x1 + 1) / per)}, ${p((c.y1 + 1) / per)}, 4326)`);
     return `SELECT e.region_code, e.status, e.warning, 1 AS n, floor(ST_X(e.location) * ${per})::int AS cell_x, floor(ST_Y(e.location) * ${per})::int AS cell_y
       FROM events e WHERE ${where.join(' AND ')}`;
   }
@@ -99,7 +146,8 @@ export class MapRepository {
     if (codes.length === 0) return [];
     const sorted = [...codes].sort();
     const params: unknown[] = [];
-    const src = this.source(actor, f, params, { grain: 'region', codeRange: [sorted[0]!, sorted[sorted.length - 1]!] });
+    const o = { codeRange: [sorted[0]!, sorted[sorted.length - 1]!] as [string, string] };
+    const src = MapRepository.fromAggregates(actor) ? this.aggregateSource(actor, f, params, o) : this.eventSource(actor, f, params, o);
     params.push(length, codes);
     return this.db.query<KeyedCount>(
       `SELECT left(s.region_code, $${params.length - 1}) AS key, s.status, s.warning, sum(s.n)::int AS n FROM (${src}) s
@@ -107,16 +155,19 @@ export class MapRepository {
   }
 
   /**
-   * Counts per block of cells: `cells` is a rectangle at `level` (2^level cells per degree, level ≤ 10); each block
-   * (x, y) is a display cell. Coarse (1/128°) sources serve levels ≤ 7 when no day or category filter is asked.
+   * Counts per display cell: `cells` is a rectangle at its level (2^level cells per degree, level ≤ 10). Aggregates are
+   * read at the smallest stored level at least as fine (a pyramid level, or the fine 1/1024° cells of a window) and
+   * each block of stored cells shifted to its display cell.
    */
   async cellCounts(actor: Actor, f: MapFilters, cells: CellRange, byStatus = true): Promise<CellCount[]> {
-    const detailed = f.categoryCode !== undefined || f.from !== undefined || f.to !== undefined;
-    const base = MapRepository.fromAggregates(actor) && !detailed && cells.level <= COARSE_LEVEL ? COARSE_LEVEL : FINE_LEVEL;
+    const aggregate = MapRepository.fromAggregates(actor);
+    const base = !aggregate ? cells.level
+      : f.from !== undefined || f.to !== undefined ? FINE_LEVEL
+        : storedLevel(f.categoryCode ? CELL_CATEGORY_LEVELS : CELL_TOTAL_LEVELS, cells.level);
     const shift = base - cells.level;
     const range: CellRange = { level: base, x0: cells.x0 << shift, x1: ((cells.x1 + 1) << shift) - 1, y0: cells.y0 << shift, y1: ((cells.y1 + 1) << shift) - 1 };
     const params: unknown[] = [];
-    const src = this.source(actor, f, params, { grain: 'cell', cellLevel: base, cells: range });
+    const src = aggregate ? this.aggregateSource(actor, f, params, { cells: range }) : this.eventSource(actor, f, params, { cells: range });
     const keys = byStatus ? 's.status, s.warning' : `'' AS status, '' AS warning`;
     return this.db.query<CellCount>(
       `SELECT s.cell_x >> ${shift} AS x, s.cell_y >> ${shift} AS y, ${keys}, sum(s.n)::int AS n FROM (${src}) s GROUP BY 1, 2, 3, 4`, params);
