@@ -12,7 +12,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - map_region_counts (day, status, grid, category, warning): region bubbles with a time window;
  * - map_cell_totals (level, status, cell, grid, warning) at levels 6, 7, 8 and 10: map cells without category or
  *   window, a pyramid (a request reads the smallest stored level at least as fine as its display cells);
- * - map_cell_category_totals (level, category, cell, grid, status, warning) at levels 6 and 10: cells with a category;
+ * - map_cell_category_totals (level, category, status, cell, grid, warning) at levels 6 and 10: cells with a category;
  * - map_cell_counts (day, status, 1/1024° cell, grid, category, warning): cells with a time window.
  *
  * Locking: a change moves one event from one key to another (−1 on the old, +1 on the new) in each aggregate (one
@@ -28,8 +28,8 @@ export class MapAggregates1796600000000 implements MigrationInterface {
   name = 'MapAggregates1796600000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE "map_cell_category_totals" ("level" smallint NOT NULL, "category_code" character varying(4) NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "status" text NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_category_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_category_totals_pkey" PRIMARY KEY ("level", "category_code", "cell_y", "cell_x", "region_code", "status", "warning"))`);
-    await q.query(`CREATE INDEX "map_cell_category_totals_read_idx" ON "map_cell_category_totals"  ("level", "category_code", "cell_y", "cell_x", "region_code", "status", "warning", "n")`);
+    await q.query(`CREATE TABLE "map_cell_category_totals" ("level" smallint NOT NULL, "category_code" character varying(4) NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_category_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_category_totals_pkey" PRIMARY KEY ("level", "category_code", "status", "cell_y", "cell_x", "region_code", "warning"))`);
+    await q.query(`CREATE INDEX "map_cell_category_totals_read_idx" ON "map_cell_category_totals"  ("level", "category_code", "status", "cell_y", "cell_x", "region_code", "warning", "n")`);
     await q.query(`CREATE TABLE "map_cell_counts" ("day" date NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_counts_pkey" PRIMARY KEY ("day", "status", "cell_y", "cell_x", "region_code", "category_code", "warning"))`);
     await q.query(`CREATE INDEX "map_cell_counts_read_idx" ON "map_cell_counts"  ("day", "status", "cell_y", "cell_x", "region_code", "category_code", "warning", "n")`);
     await q.query(`CREATE TABLE "map_cell_totals" ("level" smallint NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_totals_pkey" PRIMARY KEY ("level", "status", "cell_y", "cell_x", "region_code", "warning"))`);
@@ -84,8 +84,8 @@ export const AGGREGATES: Aggregate[] = [
   ...CELL_TOTAL_LEVELS.map((level): Aggregate => ({ table: 'map_cell_totals', level, columns: ['level', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
     key: (r) => [`${level}::smallint`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
   ...CELL_CATEGORY_LEVELS.map((level): Aggregate => ({ table: 'map_cell_category_totals', level,
-    columns: ['level', 'category_code', 'cell_y', 'cell_x', 'region_code', 'status', 'warning'],
-    key: (r) => [`${level}::smallint`, `${r}.category_code`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.status`, `${r}.warning`] })),
+    columns: ['level', 'category_code', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
+    key: (r) => [`${level}::smallint`, `${r}.category_code`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
   { table: 'map_cell_counts', columns: ['day', 'status', 'cell_y', 'cell_x', 'region_code', 'category_code', 'warning'],
     key: (r) => [DAY(r), `${r}.status`, CELL(r, 'Y', FINE_LEVEL), CELL(r, 'X', FINE_LEVEL), `${r}.region_code`, `${r}.category_code`, `${r}.warning`] },
 ];

@@ -24,8 +24,8 @@ const AGGREGATES: [string, string, string][] = [
   ['map_region_counts', 'day, status, region_code, category_code, warning', `${DAY}, status, region_code, category_code, warning`],
   ...[6, 7, 8, 10].map((l): [string, string, string] => [`map_cell_totals WHERE level = ${l}`, 'status, cell_y, cell_x, region_code, warning',
     `status, ${CELL(l)}, region_code, warning`]),
-  ...[6, 10].map((l): [string, string, string] => [`map_cell_category_totals WHERE level = ${l}`, 'category_code, cell_y, cell_x, region_code, status, warning',
-    `category_code, ${CELL(l)}, region_code, status, warning`]),
+  ...[6, 10].map((l): [string, string, string] => [`map_cell_category_totals WHERE level = ${l}`, 'category_code, status, cell_y, cell_x, region_code, warning',
+    `category_code, status, ${CELL(l)}, region_code, warning`]),
   ['map_cell_counts', 'day, status, cell_y, cell_x, region_code, category_code, warning', `${DAY}, status, ${CELL(10)}, region_code, category_code, warning`],
 ];
 

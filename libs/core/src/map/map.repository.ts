@@ -33,7 +33,7 @@ const OPEN_SET = new Set<string>(OPEN_STATUSES);
 
 /** A window of at most this many days is read day by day (one index descent each, bounded by the other keys). */
 const MAX_LISTED_DAYS = 366;
-/** A cell pyramid read of at most this many cell rows is one descent per row (bounded by the columns too). */
+/** A map_cell_totals read of at most this many cell rows is one descent per row (bounded by the columns too). */
 const MAX_LISTED_ROWS = 128;
 
 /** The days from..to (YYYY-MM-DD, inclusive), or null when the window is open-ended or long. */
@@ -57,7 +57,7 @@ const storedLevel = (levels: readonly number[], level: number) => levels.find((l
  * - regions: no category, no window → map_region_totals; a category → map_region_category_totals (the category, a
  *   大类 as the range 'XX00'–'XX99', leads); a window → map_region_counts (day by day, then status, then code range);
  * - cells: no category, no window → map_cell_totals, the pyramid level just finer than the display cells (status,
- *   then cell row by row); a category → map_cell_category_totals likewise (each 小类 of the filter, then cell rows);
+ *   then cell row by row); a category → map_cell_category_totals likewise (each 小类 and status, then the row range);
  *   a window → map_cell_counts (day, status, then the viewport's cell rows).
  * Jurisdiction is visibility() from the events repository: a region-based role's jurisdiction is a code prefix, which
  * the aggregates carry; a handler's (units ever involved) and a grid worker's own reports are not in any aggregate's
@@ -108,9 +108,9 @@ export class MapRepository {
     const r = o.cells;
     const table = windowed ? 'map_cell_counts' : f.categoryCode ? 'map_cell_category_totals' : 'map_cell_totals';
     if (!windowed) where.push(`c.level = ${p(r.level)}`);
-    // a pyramid read lists its cell rows (one descent each, bounded by the columns) unless there are very many; a
-    // window's rows are few per day, so its descents are bounded by the row range only
-    if (!windowed && r.y1 - r.y0 < MAX_LISTED_ROWS) {
+    // the cell pyramid lists its cell rows (one descent per status and row, bounded by the columns) unless there are
+    // very many; a category's or a window's rows are sparse, so there the status descents are bounded by the row range
+    if (table === 'map_cell_totals' && r.y1 - r.y0 < MAX_LISTED_ROWS) {
       where.push(`c.cell_y = ANY(${p(Array.from({ length: r.y1 - r.y0 + 1 }, (_, i) => r.y0 + i))}::int[])`);
     } else {
       where.push(`c.cell_y BETWEEN ${p(r.y0)} AND ${p(r.y1)}`);
