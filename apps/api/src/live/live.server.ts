@@ -62,7 +62,7 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
     this.nsp = this.io.of(LIVE_NAMESPACE);
     this.nsp.use((socket, next) => { this.authenticate(socket).then(() => next(), (err: Error) => next(err)); });
     this.nsp.on('connection', (socket) => this.connected(socket));
-    await this.watch.start((sessions) => this.recheck(sessions));
+    this.watch.start((sessions) => this.recheck(sessions));
   }
 
   /** The HTTP guard's checks: a valid, unexpired token of a live session of an enabled user who need not change the password. */
@@ -140,7 +140,7 @@ export class LiveServer implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.watch.stop();
+    this.watch.stop();
     for (const timer of this.expiry.values()) clearTimeout(timer);
     this.expiry.clear();
     // sockets are closed as "server shutting down" (their sessions saved for recovery on another process); socket.io also

@@ -35,6 +35,7 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
   private reconnect?: NodeJS.Timeout;
   /** Bumped by every invalidation; a lookup stores its result only if no invalidation happened meanwhile. */
   private generation = 0;
+  private readonly listeners = new Set<(payload: string) => void>();
 
   constructor(private readonly config: AppConfig) {}
 
@@ -47,6 +48,20 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
     if (this.reconnect) clearTimeout(this.reconnect);
     this.listening = false;
     await this.client?.end().catch(() => undefined);
+  }
+
+  /**
+   * Hears every notification after the cache has acted on it: `s:<session>`, `u:<user>`, or '' for "anything may have
+   * changed" (after the LISTEN connection came back: a notification may have been missed meanwhile). Returns the
+   * unsubscribe function. For holders of long-lived things tied to a session (the /live sockets).
+   */
+  subscribe(listener: (payload: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private tell(payload: string): void {
+    for (const listener of this.listeners) listener(payload);
   }
 
   /** True while notifications arrive, i.e. while the cache may be used. */
@@ -103,6 +118,7 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
       if (payload.startsWith('s:')) this.forgetSession(payload.slice(2));
       else if (payload.startsWith('u:')) this.forgetUser(payload.slice(2));
       else this.forgetAll();
+      this.tell(payload);
     });
     const lost = (err?: Error) => {
       if (this.client !== client) return;
@@ -123,6 +139,7 @@ export class SessionCache implements OnModuleInit, OnApplicationShutdown {
       if (this.client === client && !this.stopped) {
         this.forgetAll(); // anything cached before this point may have missed a notification
         this.listening = true;
+        this.tell('');
       }
     } catch (err) {
       lost(err as Error);
