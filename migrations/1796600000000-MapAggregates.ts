@@ -8,18 +8,20 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Each table drops the dimensions one kind of request does not ask for, and its covering index leads with what that
  * request bounds (MapRepository picks the table by the filters present):
  * - map_region_totals (status, grid, warning): region bubbles without category or time window;
- * - map_region_category_totals (category, grid, status, warning): region bubbles with a category, no window;
- * - map_region_counts (day, status, grid, category, warning): region bubbles with a time window;
- * - map_cell_totals (level, status, cell, grid, warning) at levels 6, 7, 8 and 10: map cells without category or
- *   window, a pyramid (a request reads the smallest stored level at least as fine as its display cells);
- * - map_cell_category_totals (level, category, status, cell, grid, warning) at levels 6 and 10: cells with a category;
- * - map_cell_counts (day, status, 1/1024° cell, grid, category, warning): cells with a time window.
+ * - map_cell_totals (level, status, cell, grid, warning) at levels 10, 8 and 6: map cells without category or window,
+ *   a pyramid (a request reads the smallest stored level at least as fine as its display cells);
+ * - map_cell_category_totals (level, category, status, cell, grid, warning) at level 10: cells, and region bubbles,
+ *   with a category (a category's rows are sparse: coarser levels would hardly be smaller);
+ * - map_cell_counts (day, status, 1/1024° cell, grid, category, warning): cells, and region bubbles, with a window.
+ * Region bubbles with a category or a window read the cell tables (their grid code is in the key): a table per region
+ * key would hold as many rows and cost the report path another upsert (measured with the ingest benchmark).
  *
  * Locking: a change moves one event from one key to another (−1 on the old, +1 on the new) in each aggregate (one
  * key per pyramid level). Every firing takes its row locks in one global order — the aggregates in the order of
- * AGGREGATES (tables in a fixed order, a pyramid's levels ascending, and the level leads its key), and within one the
- * smaller key first — so two transactions that each change one event cannot wait for each other in a cycle (no
- * deadlock). An increment is INSERT … ON CONFLICT DO UPDATE (atomic under concurrency, no lost update); a decrement
+ * AGGREGATES (tables in a fixed order, a pyramid's levels in a fixed order), and within one the smaller key first —
+ * so two transactions that each change one event cannot wait for each other in a cycle (no
+ * deadlock). The order puts the fine keys (many, rarely shared) first and the coarse ones (few, shared by many
+ * concurrent reports of a grid) last, so those are held for the shortest time. An increment is INSERT … ON CONFLICT DO UPDATE (atomic under concurrency, no lost update); a decrement
  * that reaches 0 deletes the row, so rows are exactly the non-empty keys.
  * Written by hand: TypeORM models no functions or triggers; both are known exceptions of the drift check. The
  * backfill counts the events already there with the same key expressions.
@@ -34,10 +36,6 @@ export class MapAggregates1796600000000 implements MigrationInterface {
     await q.query(`CREATE INDEX "map_cell_counts_read_idx" ON "map_cell_counts"  ("day", "status", "cell_y", "cell_x", "region_code", "category_code", "warning", "n")`);
     await q.query(`CREATE TABLE "map_cell_totals" ("level" smallint NOT NULL, "status" text NOT NULL, "cell_y" integer NOT NULL, "cell_x" integer NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_cell_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_cell_totals_pkey" PRIMARY KEY ("level", "status", "cell_y", "cell_x", "region_code", "warning"))`);
     await q.query(`CREATE INDEX "map_cell_totals_read_idx" ON "map_cell_totals"  ("level", "status", "cell_y", "cell_x", "region_code", "warning", "n")`);
-    await q.query(`CREATE TABLE "map_region_category_totals" ("category_code" character varying(4) NOT NULL, "region_code" character varying(18) NOT NULL, "status" text NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_category_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_region_category_totals_pkey" PRIMARY KEY ("category_code", "region_code", "status", "warning"))`);
-    await q.query(`CREATE INDEX "map_region_category_totals_read_idx" ON "map_region_category_totals"  ("category_code", "region_code", "status", "warning", "n")`);
-    await q.query(`CREATE TABLE "map_region_counts" ("day" date NOT NULL, "status" text NOT NULL, "region_code" character varying(18) NOT NULL, "category_code" character varying(4) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_counts_n_check" CHECK (n >= 0), CONSTRAINT "map_region_counts_pkey" PRIMARY KEY ("day", "status", "region_code", "category_code", "warning"))`);
-    await q.query(`CREATE INDEX "map_region_counts_read_idx" ON "map_region_counts"  ("day", "status", "region_code", "category_code", "warning", "n")`);
     await q.query(`CREATE TABLE "map_region_totals" ("status" text NOT NULL, "region_code" character varying(18) NOT NULL, "warning" text NOT NULL, "n" integer NOT NULL, CONSTRAINT "map_region_totals_n_check" CHECK (n >= 0), CONSTRAINT "map_region_totals_pkey" PRIMARY KEY ("status", "region_code", "warning"))`);
     await q.query(MAP_COUNT_FUNCTION);
     await q.query(`CREATE TRIGGER events_map_count AFTER INSERT OR DELETE OR UPDATE OF status, warning, category_code, region_code, location, created_at
@@ -49,10 +47,6 @@ export class MapAggregates1796600000000 implements MigrationInterface {
     await q.query(`DROP TRIGGER events_map_count ON events`);
     await q.query(`DROP FUNCTION map_count_event()`);
     await q.query(`DROP TABLE "map_region_totals"`);
-    await q.query(`DROP INDEX "public"."map_region_counts_read_idx"`);
-    await q.query(`DROP TABLE "map_region_counts"`);
-    await q.query(`DROP INDEX "public"."map_region_category_totals_read_idx"`);
-    await q.query(`DROP TABLE "map_region_category_totals"`);
     await q.query(`DROP INDEX "public"."map_cell_totals_read_idx"`);
     await q.query(`DROP TABLE "map_cell_totals"`);
     await q.query(`DROP INDEX "public"."map_cell_counts_read_idx"`);
@@ -63,8 +57,8 @@ export class MapAggregates1796600000000 implements MigrationInterface {
 }
 
 /** Levels of the cell pyramids (2^level cells per degree; 10 is the finest, ≈ 100 m). */
-export const CELL_TOTAL_LEVELS = [6, 7, 8, 10] as const;
-export const CELL_CATEGORY_LEVELS = [6, 10] as const;
+export const CELL_TOTAL_LEVELS = [6, 8, 10] as const;
+export const CELL_CATEGORY_LEVELS = [10] as const;
 export const FINE_LEVEL = 10;
 
 /**
@@ -76,18 +70,14 @@ export interface Aggregate { table: string; level?: number; columns: string[]; k
 const DAY = (r: string) => `(${r}.created_at AT TIME ZONE 'Asia/Shanghai')::date`;
 const CELL = (r: string, axis: 'X' | 'Y', level: number) => `floor(ST_${axis}(${r}.location) * ${2 ** level})::int`;
 export const AGGREGATES: Aggregate[] = [
-  { table: 'map_region_totals', columns: ['status', 'region_code', 'warning'], key: (r) => [`${r}.status`, `${r}.region_code`, `${r}.warning`] },
-  { table: 'map_region_category_totals', columns: ['category_code', 'region_code', 'status', 'warning'],
-    key: (r) => [`${r}.category_code`, `${r}.region_code`, `${r}.status`, `${r}.warning`] },
-  { table: 'map_region_counts', columns: ['day', 'status', 'region_code', 'category_code', 'warning'],
-    key: (r) => [DAY(r), `${r}.status`, `${r}.region_code`, `${r}.category_code`, `${r}.warning`] },
-  ...CELL_TOTAL_LEVELS.map((level): Aggregate => ({ table: 'map_cell_totals', level, columns: ['level', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
-    key: (r) => [`${level}::smallint`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
-  ...CELL_CATEGORY_LEVELS.map((level): Aggregate => ({ table: 'map_cell_category_totals', level,
-    columns: ['level', 'category_code', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
-    key: (r) => [`${level}::smallint`, `${r}.category_code`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
   { table: 'map_cell_counts', columns: ['day', 'status', 'cell_y', 'cell_x', 'region_code', 'category_code', 'warning'],
     key: (r) => [DAY(r), `${r}.status`, CELL(r, 'Y', FINE_LEVEL), CELL(r, 'X', FINE_LEVEL), `${r}.region_code`, `${r}.category_code`, `${r}.warning`] },
+  ...[...CELL_CATEGORY_LEVELS].reverse().map((level): Aggregate => ({ table: 'map_cell_category_totals', level,
+    columns: ['level', 'category_code', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
+    key: (r) => [`${level}::smallint`, `${r}.category_code`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
+  ...[...CELL_TOTAL_LEVELS].reverse().map((level): Aggregate => ({ table: 'map_cell_totals', level, columns: ['level', 'status', 'cell_y', 'cell_x', 'region_code', 'warning'],
+    key: (r) => [`${level}::smallint`, `${r}.status`, CELL(r, 'Y', level), CELL(r, 'X', level), `${r}.region_code`, `${r}.warning`] })),
+  { table: 'map_region_totals', columns: ['status', 'region_code', 'warning'], key: (r) => [`${r}.status`, `${r}.region_code`, `${r}.warning`] },
 ];
 
 /** Counts the events table into one aggregate key (the migration's backfill; the map benchmark builds with it too). */
@@ -98,7 +88,7 @@ export const backfill = (a: Aggregate) =>
 export const stored = (a: Aggregate) =>
   `SELECT ${a.columns.join(', ')}, n FROM ${a.table}${a.level === undefined ? '' : ` WHERE level = ${a.level}`}`;
 
-/** +1 on the keys of a row, one statement per table (a pyramid's levels in one VALUES list, ascending: lock order). */
+/** +1 on the keys of a row, one statement per table (a pyramid's levels in one VALUES list, in lock order). */
 const increments = (r: string) => {
   const tables = [...new Set(AGGREGATES.map((a) => a.table))];
   return tables.map((table) => {

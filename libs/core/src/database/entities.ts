@@ -9,8 +9,6 @@ import { EventEntity } from '../events/event.entity.js';
 import { MapCellCategoryTotalEntity } from '../map/map-cell-category-total.entity.js';
 import { MapCellCountEntity } from '../map/map-cell-count.entity.js';
 import { MapCellTotalEntity } from '../map/map-cell-total.entity.js';
-import { MapRegionCategoryTotalEntity } from '../map/map-region-category-total.entity.js';
-import { MapRegionCountEntity } from '../map/map-region-count.entity.js';
 import { MapRegionTotalEntity } from '../map/map-region-total.entity.js';
 import { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
 import { RegionEntity } from '../regions/region.entity.js';
@@ -24,6 +22,6 @@ import { UnitEntity } from '../units/unit.entity.js';
 export const ENTITIES = [
   RegionEntity, PlatformTypeEntity, UnitEntity, UserEntity, SessionEntity, RefreshTokenEntity, CategoryEntity,
   SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
-  AuditEntryEntity, AttachmentEntity, MapRegionTotalEntity, MapRegionCategoryTotalEntity, MapRegionCountEntity,
-  MapCellTotalEntity, MapCellCategoryTotalEntity, MapCellCountEntity,
+  AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
+  MapRegionTotalEntity,
 ];

@@ -3,11 +3,11 @@ import type { EventStatus, Warning } from '#domain';
 
 /**
  * Events counted per day reported (Asia/Shanghai), status, fine map cell (1/1024°: cell_x = floor(lng × 1024),
- * cell_y = floor(lat × 1024), ≈ 96 × 109 m in Anji), grid, category and warning: map cells with a time window (and
- * any other filter); coarser display cells are power-of-two blocks rolled up when queried. Kept by the same trigger
- * as the other map aggregates.
+ * cell_y = floor(lat × 1024), ≈ 96 × 109 m in Anji), grid, category and warning: map cells and region bubbles with a
+ * time window (and any other filter); coarser display cells are power-of-two blocks, bubbles prefix groups of the grid
+ * code, rolled up when queried. Kept by the same trigger as the other map aggregates.
  * Key order: day, status (each (day, status) of the request one descent), then the cell row (a viewport's rows bound
- * each descent; the column is filtered inside the index).
+ * each descent; the column and the grid code are filtered inside the index).
  */
 @Entity('map_cell_counts')
 @Check('map_cell_counts_n_check', `n >= 0`)

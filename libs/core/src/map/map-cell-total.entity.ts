@@ -3,7 +3,7 @@ import type { EventStatus, Warning } from '#domain';
 
 /**
  * A pyramid of map cells, all days and categories together: events counted per level (2^level cells per degree:
- * cell = floor(coordinate × 2^level); levels CELL_TOTAL_LEVELS, 6 ≈ 1.6 km … 10 ≈ 100 m in Anji), status, cell,
+ * cell = floor(coordinate × 2^level); levels CELL_TOTAL_LEVELS of the migration: 6 ≈ 1.6 km, 8, 10 ≈ 100 m in Anji), status, cell,
  * grid and warning. A request at display level L reads the smallest stored level ≥ L and shifts its cells to L, so
  * it reads about as many rows as the screen shows cells (not one per event). The grid code stays in the key so a
  * jurisdiction (a code prefix) applies to cells exactly as to regions. Kept by the same trigger as the other map

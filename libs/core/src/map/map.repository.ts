@@ -54,11 +54,11 @@ const storedLevel = (levels: readonly number[], level: number) => levels.find((l
  * Reads for the map (地图). Counts come from the aggregates the trigger map_count_event keeps in the transaction of
  * every change (migration MapAggregates), rolled up here by code prefix or cell block. Each request reads the one
  * table whose dimensions are the filters it has, through a covering index that its filters bound:
- * - regions: no category, no window → map_region_totals; a category → map_region_category_totals (the category, a
- *   大类 as the range 'XX00'–'XX99', leads); a window → map_region_counts (day by day, then status, then code range);
- * - cells: no category, no window → map_cell_totals, the pyramid level just finer than the display cells (status,
- *   then cell row by row); a category → map_cell_category_totals likewise (each 小类 and status, then the row range);
- *   a window → map_cell_counts (day, status, then the viewport's cell rows).
+ * - no category, no window: regions → map_region_totals; cells → map_cell_totals, the pyramid level just finer than
+ *   the display cells (status, then cell row by row);
+ * - a category, no window → map_cell_category_totals (each 小类 of the filter and status, then the row range; regions
+ *   sum all its cells by grid code);
+ * - a window (and any other filter) → map_cell_counts (day by day, then status, then the row range; regions likewise).
  * Jurisdiction is visibility() from the events repository: a region-based role's jurisdiction is a code prefix, which
  * the aggregates carry; a handler's (units ever involved) and a grid worker's own reports are not in any aggregate's
  * key, so those two roles are counted from the events table over their own visible set (a unit's events through the
@@ -93,21 +93,20 @@ export class MapRepository {
     where.push(`c.region_code BETWEEN ${j} AND ${j} || '${CODE_TOP}' AND c.region_code LIKE ${j} || '%'`);
     if (o.codeRange) where.push(`c.region_code BETWEEN ${p(o.codeRange[0])} AND ${p(o.codeRange[1] + CODE_TOP)}`);
     if (f.warning) where.push(`c.warning = ${p(f.warning)}`);
-    const category = (listed: boolean) => {
-      if (f.categoryCode!.length === 4) return `c.category_code = ${p(f.categoryCode)}`;
+    const table = windowed ? 'map_cell_counts' : f.categoryCode ? 'map_cell_category_totals' : o.cells ? 'map_cell_totals' : 'map_region_totals';
+    if (f.categoryCode?.length === 4) where.push(`c.category_code = ${p(f.categoryCode)}`);
+    if (f.categoryCode?.length === 2) {
+      // a 大类 is the range 'XX00'–'XX99' (codes are 4 digits); where the status follows the category in the key, its
+      // 小类 one by one, so each (小类, status) is one descent
       const [lo, hi] = [p(`${f.categoryCode}00`), p(`${f.categoryCode}99`)];
-      // a 大类 is a range; where cell rows follow it in the key, its 小类 one by one (each descent bounded by the rows)
-      return listed ? `c.category_code = ANY(ARRAY(SELECT code FROM categories WHERE code BETWEEN ${lo} AND ${hi}))`
-        : `c.category_code BETWEEN ${lo} AND ${hi}`;
-    };
-    if (f.categoryCode) where.push(category(o.cells !== undefined && !windowed));
-    if (!o.cells) {
-      const table = windowed ? 'map_region_counts' : f.categoryCode ? 'map_region_category_totals' : 'map_region_totals';
-      return `SELECT c.region_code, c.status, c.warning, c.n FROM ${table} c WHERE ${where.join(' AND ')}`;
+      where.push(table === 'map_cell_category_totals' ? `c.category_code = ANY(ARRAY(SELECT code FROM categories WHERE code BETWEEN ${lo} AND ${hi}))`
+        : `c.category_code BETWEEN ${lo} AND ${hi}`);
     }
+    // regions read the coarsest level
+    if (table === 'map_cell_category_totals') where.push(`c.level = ${p(o.cells?.level ?? CELL_CATEGORY_LEVELS[0])}`);
+    if (!o.cells) return `SELECT c.region_code, c.status, c.warning, c.n FROM ${table} c WHERE ${where.join(' AND ')}`;
     const r = o.cells;
-    const table = windowed ? 'map_cell_counts' : f.categoryCode ? 'map_cell_category_totals' : 'map_cell_totals';
-    if (!windowed) where.push(`c.level = ${p(r.level)}`);
+    if (table === 'map_cell_totals') where.push(`c.level = ${p(r.level)}`);
     // the cell pyramid lists its cell rows (one descent per status and row, bounded by the columns) unless there are
     // very many; a category's or a window's rows are sparse, so there the status descents are bounded by the row range
     if (table === 'map_cell_totals' && r.y1 - r.y0 < MAX_LISTED_ROWS) {
