@@ -8,10 +8,11 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * Each table drops the dimensions one kind of request does not ask for, and its covering index leads with what that
  * request bounds (MapRepository picks the table by the filters present):
  * - map_region_totals (status, grid, warning): region bubbles without category or time window;
- * - map_cell_totals (level, status, cell, grid, warning) at levels 10, 8 and 6: map cells without category or window,
+ * - map_cell_totals (level, status, cell, grid, warning) at levels 8 and 6: map cells without category or window,
  *   a pyramid (a request reads the smallest stored level at least as fine as its display cells);
  * - map_cell_category_totals (level, category, status, cell, grid, warning) at level 10: cells, and region bubbles,
- *   with a category (a category's rows are sparse: coarser levels would hardly be smaller);
+ *   with a category (a category's rows are sparse: coarser levels would hardly be smaller), and the finest cells
+ *   without one (at 1/1024° an open event is about one row either way);
  * - map_cell_counts (day, status, 1/1024° cell, grid, category, warning): cells, and region bubbles, with a window.
  * Region bubbles with a category or a window read the cell tables (their grid code is in the key): a table per region
  * key would hold as many rows and cost the report path another upsert (measured with the ingest benchmark).
@@ -57,7 +58,7 @@ export class MapAggregates1796600000000 implements MigrationInterface {
 }
 
 /** Levels of the cell pyramids (2^level cells per degree; 10 is the finest, ≈ 100 m). */
-export const CELL_TOTAL_LEVELS = [6, 8, 10] as const;
+export const CELL_TOTAL_LEVELS = [6, 8] as const;
 export const CELL_CATEGORY_LEVELS = [10] as const;
 export const FINE_LEVEL = 10;
 

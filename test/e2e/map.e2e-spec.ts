@@ -20,7 +20,7 @@ const CELL = (level: number) => `floor(ST_Y(location) * ${2 ** level})::int, flo
 /** Every aggregate (a pyramid table once per level): its rows, and the same key counted over events. */
 const AGGREGATES: [string, string, string][] = [
   ['map_region_totals', 'status, region_code, warning', 'status, region_code, warning'],
-  ...[6, 8, 10].map((l): [string, string, string] => [`map_cell_totals WHERE level = ${l}`, 'status, cell_y, cell_x, region_code, warning',
+  ...[6, 8].map((l): [string, string, string] => [`map_cell_totals WHERE level = ${l}`, 'status, cell_y, cell_x, region_code, warning',
     `status, ${CELL(l)}, region_code, warning`]),
   ['map_cell_category_totals WHERE level = 10', 'category_code, status, cell_y, cell_x, region_code, warning', `category_code, status, ${CELL(10)}, region_code, warning`],
   ['map_cell_counts', 'day, status, cell_y, cell_x, region_code, category_code, warning', `${DAY}, status, ${CELL(10)}, region_code, category_code, warning`],

@@ -55,7 +55,8 @@ const storedLevel = (levels: readonly number[], level: number) => levels.find((l
  * every change (migration MapAggregates), rolled up here by code prefix or cell block. Each request reads the one
  * table whose dimensions are the filters it has, through a covering index that its filters bound:
  * - no category, no window: regions → map_region_totals; cells → map_cell_totals, the pyramid level just finer than
- *   the display cells (status, then cell row by row);
+ *   the display cells (status, then cell row by row); finer than its finest level (8), the 1/1024° cells of
+ *   map_cell_category_totals, every category (each 小类 and status one descent, then the row range);
  * - a category, no window → map_cell_category_totals (each 小类 of the filter and status, then the row range; regions
  *   sum all its cells by grid code);
  * - a window (and any other filter) → map_cell_counts (day by day, then status, then the row range; regions likewise).
@@ -93,7 +94,10 @@ export class MapRepository {
     where.push(`c.region_code BETWEEN ${j} AND ${j} || '${CODE_TOP}' AND c.region_code LIKE ${j} || '%'`);
     if (o.codeRange) where.push(`c.region_code BETWEEN ${p(o.codeRange[0])} AND ${p(o.codeRange[1] + CODE_TOP)}`);
     if (f.warning) where.push(`c.warning = ${p(f.warning)}`);
-    const table = windowed ? 'map_cell_counts' : f.categoryCode ? 'map_cell_category_totals' : o.cells ? 'map_cell_totals' : 'map_region_totals';
+    // cells finer than the pyramid's finest level: the category table at its fine level, every category
+    const fine = o.cells !== undefined && !(CELL_TOTAL_LEVELS as readonly number[]).includes(o.cells.level);
+    const table = windowed ? 'map_cell_counts' : f.categoryCode || fine ? 'map_cell_category_totals' : o.cells ? 'map_cell_totals' : 'map_region_totals';
+    if (table === 'map_cell_category_totals' && !f.categoryCode) where.push(`c.category_code = ANY(ARRAY(SELECT code FROM categories))`);
     if (f.categoryCode?.length === 4) where.push(`c.category_code = ${p(f.categoryCode)}`);
     if (f.categoryCode?.length === 2) {
       // a 大类 is the range 'XX00'–'XX99' (codes are 4 digits); where the status follows the category in the key, its
@@ -163,6 +167,7 @@ export class MapRepository {
     const base = !aggregate ? cells.level
       : f.from !== undefined || f.to !== undefined ? FINE_LEVEL
         : storedLevel(f.categoryCode ? CELL_CATEGORY_LEVELS : CELL_TOTAL_LEVELS, cells.level);
+    // (no stored level of map_cell_totals that fine: FINE_LEVEL, read from map_cell_category_totals)
     const shift = base - cells.level;
     const range: CellRange = { level: base, x0: cells.x0 << shift, x1: ((cells.x1 + 1) << shift) - 1, y0: cells.y0 << shift, y1: ((cells.y1 + 1) << shift) - 1 };
     const params: unknown[] = [];
