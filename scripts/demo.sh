@@ -23,6 +23,17 @@ if [ -z "${JWT_SECRET:-}" ]; then
   JWT_SECRET=$(cat .data/jwt-secret)
   export JWT_SECRET
 fi
+# the personal-data key (phone and ID numbers encrypted at rest): likewise generated once, kept in .data/; losing it
+# loses those columns, so it is never regenerated while the file exists
+if [ -z "${PII_KEY:-}" ]; then
+  mkdir -p .data
+  if [ ! -s .data/pii-key ]; then
+    (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > .data/pii-key)
+    echo "demo: generated a random personal-data key in .data/pii-key"
+  fi
+  PII_KEY=$(cat .data/pii-key)
+  export PII_KEY
+fi
 npx tsc -p tsconfig.build.json
 node dist/apps/api/src/cli.js migrate
 node dist/apps/api/src/cli.js seed-demo

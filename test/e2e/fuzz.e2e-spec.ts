@@ -66,7 +66,9 @@ let api: ApiHarness;
 let doc: OpenApiDocument;
 let sender: Sender;
 const tokens = new Map<string, string>();
-const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer };
+const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '' };
+/** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
+const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
 /** Valid requests where the schema alone cannot make one that reaches deep validation (ids that exist, a point in a grid …). */
 const BASES: Record<string, () => Partial<Base>> = {
@@ -80,6 +82,14 @@ const BASES: Record<string, () => Partial<Base>> = {
   'PUT /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' }, body: { kind: 'holiday', name: '测试假日' } }),
   'DELETE /api/v1/admin/calendar/{date}': () => ({ path: { date: '2031-05-06' } }),
   'PUT /api/v1/admin/sla-rules': () => ({ body: { categoryCode: ctx.categoryCode, urgency: 'normal', basis: 'working', acceptMinutes: 60, signMinutes: 60, handleMinutes: 480, verifyMinutes: 120 } }),
+  'POST /api/v1/admin/users': () => ({ body: { displayName: '模糊测试', role: 'handler', unitCode: `${DIPU}-JG`, jurisdictionCode: DIPU,
+    phone: '13700001410', idNumber: '11010519491231002X' } }),
+  'GET /api/v1/admin/users/{id}': () => ({ path: { id: ctx.userId } }),
+  'PATCH /api/v1/admin/users/{id}': () => ({ path: { id: ctx.userId }, body: { displayName: '模糊测试改名' } }),
+  'POST /api/v1/admin/users/{id}/disable': () => ({ path: { id: ctx.userId } }),
+  'POST /api/v1/admin/users/{id}/enable': () => ({ path: { id: ctx.userId } }),
+  'POST /api/v1/admin/users/{id}/reset-password': () => ({ path: { id: ctx.userId } }),
+  'GET /api/v1/admin/users/{id}/personal-data': () => ({ path: { id: ctx.userId }, query: { reason: '模糊测试' } }),
   'POST /api/v1/auth/login': () => ({ body: { username: LOGIN_USER, password: 'Grid141!demo' } }),
   'POST /api/v1/auth/refresh': () => ({ body: { refreshToken: ctx.refreshToken } }),
   'POST /api/v1/auth/password': () => ({ body: { currentPassword: 'Grid141!demo', newPassword: 'Fuzz-Grid141-new-pass!' } }),
@@ -186,6 +196,7 @@ beforeAll(async () => {
   const up = await gw.upload(ctx.png, 'base.png', 'image/png');
   expect(up.status).toBe(201);
   ctx.attachmentId = up.body.id;
+  ctx.userId = (await api.db.query(ADMINISTERED_USER)).rows[0].id;
   const server = api.app.getHttpServer();
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sender = new Sender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens);

@@ -428,6 +428,32 @@ describe('the document is true: a tour of the API validated against it', () => {
     expectStatus(await admin.del('/admin/calendar/2026-10-10'), 404);
   });
 
+  it('admin: people (create, search, get, edit, disable, enable, reset, personal data), and their problems', async () => {
+    const admin = await client('admin');
+    const first17 = '33052319900101777';
+    const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const idNumber = first17 + '10X98765432'[[...first17].reduce((a, d, i) => a + Number(d) * weights[i]!, 0) % 11]!;
+    const body = { displayName: '契约测试', role: 'grid_worker', unitCode: `${GRID}-WG`, jurisdictionCode: GRID, phone: '13800001777', idNumber };
+    const created = expectStatus(await admin.post('/admin/users', body), 201).body;
+    expectStatus(await admin.post('/admin/users', { ...body, phone: '13800001778', idNumber: null, jurisdictionCode: DIPU }), 422, 'jurisdictionCode');
+    expectStatus(await admin.get('/admin/users?role=grid_worker&jurisdiction=330523001&disabled=false&q=gw&limit=3&offset=1'), 200);
+    expectStatus(await admin.get(`/admin/users?phone=13800001777`), 200);
+    const id = created.user.id as string;
+    expectStatus(await admin.get(`/admin/users/${id}`), 200);
+    expectStatus(await admin.get(`/admin/users/${newId()}`), 404);
+    const patch = (b: unknown) => api.token('admin').then((t) => api.http().patch(`/api/v1/admin/users/${id}`).set('Authorization', `Bearer ${t}`).send(b as object));
+    const patched = requestAgrees('patch', `/api/v1/admin/users/${id}`, { displayName: '契约测试二' },
+      conforms('patch', `/api/v1/admin/users/${id}`, await patch({ displayName: '契约测试二' })));
+    expectStatus(patched, 200);
+    expectStatus(conforms('patch', `/api/v1/admin/users/${id}`, await patch({ role: 'handler' })), 422, 'unitCode');
+    expectStatus(await admin.post(`/admin/users/${id}/disable`, {}), 200);
+    expectStatus(await admin.post(`/admin/users/${id}/enable`, {}), 200);
+    expectStatus(await admin.post(`/admin/users/${id}/reset-password`, {}), 200);
+    expectStatus(await admin.get(`/admin/users/${id}/personal-data`), 422, 'reason');
+    expectStatus(await admin.get(`/admin/users/${id}/personal-data?reason=${encodeURIComponent('核实')}`), 200);
+    expectStatus(await (await client(TW)).get('/admin/users'), 403);
+  });
+
   it('health', async () => {
     expectStatus(conforms('get', '/health/live', await api.http().get('/health/live')), 200);
     expectStatus(conforms('get', '/health/ready', await api.http().get('/health/ready')), 200);

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
-import { AppConfig, AuthModule, CoreModule } from '#core';
+import { AppConfig, AuthModule, CoreModule, UsersAdminModule } from '#core';
 import { AdminController } from './admin/admin.controller.js';
+import { UsersController } from './admin/users.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -19,12 +20,13 @@ import { RegionsController } from './regions/regions.controller.js';
     CoreModule,
     AuthModule,
     LiveModule,
+    UsersAdminModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AdminController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController],
+  controllers: [AdminController, UsersController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

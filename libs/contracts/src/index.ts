@@ -10,3 +10,4 @@ export * from './attachments.js';
 export * from './health.js';
 export * from './live.js';
 export * from './map.js';
+export * from './admin-users.js';

@@ -55,3 +55,4 @@ export * from './map/map.repository.js';
 export * from './map/map.service.js';
 export * from './demo/index.js';
 export * from './demo/demo-purge.js';
+export * from './users/index.js';

@@ -62,6 +62,8 @@ export function configureEnv(dbName: string, extra: Record<string, string> = {})
   process.env.REDIS_PREFIX = `t_${RUN}_${dbName.slice(-6)}`;
   // a fresh random secret per test file: nothing published can sign a token the tests accept
   process.env.JWT_SECRET = randomBytes(48).toString('base64url');
+  // and of the personal data encrypted at rest
+  process.env.PII_KEY = randomBytes(48).toString('base64url');
   process.env.DB_POOL_SIZE = '10';
   Object.assign(process.env, extra);
 }

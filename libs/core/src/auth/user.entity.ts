@@ -1,4 +1,4 @@
-import { Check, Column, Entity, ForeignKey, PrimaryColumn, Unique } from 'typeorm';
+import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
 import type { Role } from '#domain';
 import { RegionEntity } from '../regions/region.entity.js';
 import { UnitEntity } from '../units/unit.entity.js';
@@ -6,6 +6,8 @@ import { UnitEntity } from '../units/unit.entity.js';
 /** A user (用户): one role, one unit, one jurisdiction (a region code prefix). */
 @Entity('users')
 @Unique('users_username_key', ['username'])
+@Index('users_phone_index_key', ['phoneIndex'], { unique: true })
+@Index('users_id_number_index_key', ['idNumberIndex'], { unique: true })
 @Check('users_role_check',
   `role IN ('grid_worker','township_dispatcher','handler','county_operator','county_leader','admin')`)
 export class UserEntity {
@@ -50,4 +52,21 @@ export class UserEntity {
 
   @Column('timestamptz', { name: 'password_changed_at', nullable: true })
   passwordChangedAt: Date | null;
+
+  // Personal data (PIPL, 等保 level 3): encrypted at rest (pii/pii-cipher.ts, key from PII_KEY), never in clear text in
+  // any column; the blind indexes (HMAC) find a user by exact value and keep a phone or ID number to one account.
+
+  /** 手机号, AES-256-GCM. */
+  @Column('bytea', { name: 'phone_enc', nullable: true })
+  phoneEnc: Buffer | null;
+
+  @Column('bytea', { name: 'phone_index', nullable: true })
+  phoneIndex: Buffer | null;
+
+  /** 身份证号, AES-256-GCM. */
+  @Column('bytea', { name: 'id_number_enc', nullable: true })
+  idNumberEnc: Buffer | null;
+
+  @Column('bytea', { name: 'id_number_index', nullable: true })
+  idNumberIndex: Buffer | null;
 }

@@ -34,7 +34,13 @@ export class AppConfig {
    * unless GRID141_DEV_MODE=true, where a missing one is replaced by a random per-process secret.
    */
   @IsOptional() @IsString() JWT_SECRET?: string;
-  /** Explicit development mode: relaxes only the JWT_SECRET rule (never set it in production). */
+  /**
+   * Key of the personal data (phone and ID numbers) encrypted at rest, and of their blind indexes: a long random secret
+   * from configuration, never in the database or the repository (see piiKeyOf in pii/pii-cipher.ts). Losing it loses
+   * those columns; changing it needs a re-encryption.
+   */
+  @IsOptional() @IsString() PII_KEY?: string;
+  /** Explicit development mode: relaxes only the JWT_SECRET and PII_KEY rules (never set it in production). */
   @IsOptional() @IsIn(['true', 'false']) GRID141_DEV_MODE: 'true' | 'false' = 'false';
   @Type(() => Number) @IsInt() @Min(60) @Max(86400) ACCESS_TOKEN_TTL_SECONDS = 900;
   @Type(() => Number) @IsInt() @Min(3600) REFRESH_TOKEN_TTL_SECONDS = 30 * 86400;

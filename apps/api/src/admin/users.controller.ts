@@ -1,0 +1,143 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { ROLES } from '#domain';
+import type { Role } from '#domain';
+import { PasswordResetSchema, PersonalDataViewSchema, UserAdminListSchema, UserAdminViewSchema, UserCreatedSchema } from '#contracts';
+import type { PasswordReset, PersonalDataView, UserAdminList, UserAdminView, UserCreated } from '#contracts';
+import { Problem, UserAdminService } from '#core';
+import type { Actor, NewUser, UserChanges } from '#core';
+import { CurrentActor } from '../auth/auth.guard.js';
+import { Bool, Code, DeclaredInputOnly, Enum, Int, Text } from '../common/fields.js';
+import { IdParam, Problems, Returns } from '../common/openapi.js';
+
+const UNIT = /^[0-9A-Za-z][0-9A-Za-z-]{0,39}$/;
+const REGION = /^\d{6,18}$/;
+/** The syntax only (400); the GB 11643 check digit and birth date are checked by the service (422 naming the field). */
+const ID_NUMBER = /^\d{17}[\dXx]$/;
+const MOBILE = /^1[3-9]\d{9}$/;
+const USERNAME = /^[a-z0-9][a-z0-9._-]{2,63}$/;
+
+export class UsersQuery {
+  @Text({ max: 50, optional: true, query: true, description: 'Part of the username or display name (case-insensitive).' }) q?: string;
+  @Enum(ROLES, { optional: true }) role?: Role;
+  @Code(UNIT, { maxLength: 40, optional: true }) unitCode?: string;
+  @Code(/^\d{1,18}$/, { maxLength: 18, optional: true, description: 'Region-code prefix of the jurisdiction (330523001: the township and everything in it).' })
+  jurisdiction?: string;
+  @Bool({ optional: true, query: true }) disabled?: boolean;
+  @Code(MOBILE, { maxLength: 11, optional: true, description: 'Exact phone number (found by its blind index; never stored in clear).' }) phone?: string;
+  @Code(ID_NUMBER, { maxLength: 18, optional: true, description: 'Exact ID number (found by its blind index).' }) idNumber?: string;
+  @Int({ min: 1, max: 200, optional: true, query: true, description: 'Page size (default 50).' }) limit?: number;
+  @Int({ min: 0, max: 1_000_000, optional: true, query: true }) offset?: number;
+}
+
+export class CreateUserDto implements NewUser {
+  @Code(USERNAME, { maxLength: 64, optional: true, description: 'Omitted: the scheme gw.<grid>, tw.<township>, h.<unit> … (first free .2, .3 …).' })
+  username?: string;
+  @Text({ max: 50, example: '张三' }) displayName: string;
+  @Enum(ROLES) role: Role;
+  @Code(UNIT, { maxLength: 40, nullable: true, description: 'Grid worker: <grid>-WG; township dispatcher: <township>-ZH; handler: its unit; county operator: <county>-ZX; admin: null.' })
+  unitCode: string | null;
+  @Code(REGION, { maxLength: 18, description: 'Grid worker: the grid; township dispatcher: the township; handler: its unit\'s region; county roles: the county.' })
+  jurisdictionCode: string;
+  @Code(MOBILE, { maxLength: 11, optional: true, nullable: true, description: 'Mainland mobile number (stored encrypted).' }) phone?: string | null;
+  @Code(ID_NUMBER, { maxLength: 18, optional: true, nullable: true, description: '18-character ID number, GB 11643 check digit (stored encrypted).' })
+  idNumber?: string | null;
+}
+
+export class UpdateUserDto implements UserChanges {
+  @Text({ max: 50, optional: true }) displayName?: string;
+  @Enum(ROLES, { optional: true }) role?: Role;
+  @Code(UNIT, { maxLength: 40, optional: true, nullable: true }) unitCode?: string | null;
+  @Code(REGION, { maxLength: 18, optional: true }) jurisdictionCode?: string;
+  @Code(MOBILE, { maxLength: 11, optional: true, nullable: true, description: 'null removes it.' }) phone?: string | null;
+  @Code(ID_NUMBER, { maxLength: 18, optional: true, nullable: true, description: 'null removes it.' }) idNumber?: string | null;
+}
+
+export class ReasonQuery {
+  @Text({ max: 200, optional: true, query: true, description: 'Why the clear values are needed: required (422 without), written to the audit log.' })
+  reason?: string;
+}
+
+const userId = () => new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('user') });
+
+/** Admin: people (用户管理). Every other role gets 403. */
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(DeclaredInputOnly)
+@Controller('admin/users')
+export class UsersController {
+  constructor(private readonly users: UserAdminService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Search users (admin): filters, exact phone or ID number; personal data masked' })
+  @Returns(200, UserAdminListSchema, 'A page of users in username order, and how many match')
+  @Problems(403)
+  list(@CurrentActor() actor: Actor, @Query() q: UsersQuery): Promise<UserAdminList> {
+    return this.users.list(actor, { ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user (admin) with a temporary password to change at first login' })
+  @Returns(201, UserCreatedSchema, 'The user, and its temporary password (shown once)')
+  @Problems(403, [409, 'The username is taken'], [422, 'Inconsistent role, unit and jurisdiction, a phone or ID number that is invalid or another account\'s (errors[] names the field)'])
+  create(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto, @Req() req: Request): Promise<UserCreated> {
+    return this.users.create(actor, { ...dto, phone: dto.phone ?? null, idNumber: dto.idNumber ?? null }, req.ip ?? null);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A user (admin); personal data masked' })
+  @IdParam('id', 'User id')
+  @Returns(200, UserAdminViewSchema, 'The user')
+  @Problems(403, 404)
+  get(@CurrentActor() actor: Actor, @Param('id', userId()) id: string): Promise<UserAdminView> {
+    return this.users.get(actor, id);
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Edit a user (admin): display name, role, unit, jurisdiction, phone, ID number' })
+  @IdParam('id', 'User id')
+  @Returns(200, UserAdminViewSchema, 'The user as stored')
+  @Problems(403, 404, [422, 'Inconsistent role, unit and jurisdiction, or an invalid or taken phone or ID number (errors[] names the field)'])
+  update(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Body() dto: UpdateUserDto, @Req() req: Request): Promise<UserAdminView> {
+    return this.users.update(actor, id, dto, req.ip ?? null);
+  }
+
+  @Post(':id/disable') @HttpCode(200)
+  @ApiOperation({ summary: 'Disable a user (admin): every session of it ends at once' })
+  @IdParam('id', 'User id')
+  @Returns(200, UserAdminViewSchema, 'The user, disabled')
+  @Problems(403, 404, [409, 'An administrator cannot disable their own account'])
+  disable(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Req() req: Request): Promise<UserAdminView> {
+    return this.users.setDisabled(actor, id, true, req.ip ?? null);
+  }
+
+  @Post(':id/enable') @HttpCode(200)
+  @ApiOperation({ summary: 'Re-enable a user (admin)' })
+  @IdParam('id', 'User id')
+  @Returns(200, UserAdminViewSchema, 'The user, enabled')
+  @Problems(403, 404)
+  enable(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Req() req: Request): Promise<UserAdminView> {
+    return this.users.setDisabled(actor, id, false, req.ip ?? null);
+  }
+
+  @Post(':id/reset-password') @HttpCode(200)
+  @ApiOperation({ summary: 'Reset a user\'s password (admin): a random temporary one, to be changed at next login; sessions end' })
+  @IdParam('id', 'User id')
+  @Returns(200, PasswordResetSchema, 'The temporary password (shown once)')
+  @Problems(403, 404)
+  resetPassword(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Req() req: Request): Promise<PasswordReset> {
+    return this.users.resetPassword(actor, id, req.ip ?? null);
+  }
+
+  @Get(':id/personal-data')
+  @ApiOperation({ summary: 'A user\'s phone and ID number in clear (admin): needs a reason, audited' })
+  @IdParam('id', 'User id')
+  @Returns(200, PersonalDataViewSchema, 'The clear values')
+  @Problems(403, 404, [422, 'No reason given (errors[] names reason)'])
+  personalData(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Query() q: ReasonQuery, @Req() req: Request): Promise<PersonalDataView> {
+    this.users.requireAdmin(actor);
+    if (q.reason === undefined) throw Problem.invalidField('reason', 'an unmasked view needs a reason');
+    return this.users.personalData(actor, id, q.reason, req.ip ?? null);
+  }
+}

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { AuthModule } from '../auth/auth.module.js';
+import { CoreModule } from '../core.module.js';
+import { PiiCipher } from '../pii/pii-cipher.js';
+import { UserAdminService } from './user-admin.service.js';
+
+/**
+ * People administration, for the API. The personal-data key is checked here, at start-up: a missing, short or published
+ * PII_KEY stops the API (unless GRID141_DEV_MODE=true).
+ */
+@Module({
+  imports: [CoreModule, AuthModule],
+  providers: [{ provide: PiiCipher, inject: [AppConfig], useFactory: (config: AppConfig) => PiiCipher.fromConfig(config) }, UserAdminService],
+  exports: [PiiCipher, UserAdminService],
+})
+export class UsersAdminModule {}
