@@ -2,6 +2,7 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
+import ExcelJS from 'exceljs';
 import sharp from 'sharp';
 import { newId, pointIn, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
@@ -66,7 +67,7 @@ let api: ApiHarness;
 let doc: OpenApiDocument;
 let sender: Sender;
 const tokens = new Map<string, string>();
-const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '' };
+const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer };
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -90,6 +91,7 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/admin/users/{id}/enable': () => ({ path: { id: ctx.userId } }),
   'POST /api/v1/admin/users/{id}/reset-password': () => ({ path: { id: ctx.userId } }),
   'GET /api/v1/admin/users/{id}/personal-data': () => ({ path: { id: ctx.userId }, query: { reason: '模糊测试' } }),
+  'POST /api/v1/admin/users/import': () => ({ query: { dryRun: 'true' } }),
   'POST /api/v1/auth/login': () => ({ body: { username: LOGIN_USER, password: 'Grid141!demo' } }),
   'POST /api/v1/auth/refresh': () => ({ body: { refreshToken: ctx.refreshToken } }),
   'POST /api/v1/auth/password': () => ({ body: { currentPassword: 'Grid141!demo', newPassword: 'Fuzz-Grid141-new-pass!' } }),
@@ -112,8 +114,11 @@ function baseOf(op: Operation, n: number): Base {
   for (const p of op.query) if (p.required && query[p.name] === undefined) query[p.name] = String(validValue(doc, p.schema, n));
   let body = hand.body;
   if (body === undefined && op.body?.contentType === 'application/json' && hasProperties(doc, op.body.schema)) body = validValue(doc, op.body.schema, n);
+  const file = op.key === 'POST /api/v1/admin/users/import'
+    ? { name: 'file', filename: 'roster.xlsx', type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', data: ctx.xlsx }
+    : { name: 'file', filename: 'base.png', type: 'image/png', data: ctx.png };
   const raw = op.body?.contentType.startsWith('multipart/')
-    ? { bytes: multipart([{ name: 'file', filename: 'base.png', type: 'image/png', data: ctx.png }], 'baseboundary'), contentType: 'multipart/form-data; boundary=baseboundary' }
+    ? { bytes: multipart([file], 'baseboundary'), contentType: 'multipart/form-data; boundary=baseboundary' }
     : undefined;
   return { path, query, body, raw, user: callerOf(op, n) };
 }
@@ -170,6 +175,15 @@ async function control(op: Operation): Promise<string | null> {
 /** Controls that end something (a calendar day, the session's password) go after the ones that need it. */
 const controlOrder = (op: Operation) => (op.method === 'DELETE' ? 1 : 0) + (/\/auth\/password$/.test(op.path) ? 2 : 0);
 
+/** A one-row roster (issue 11) for the import's valid base. */
+async function tinyRoster(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('花名册');
+  sheet.addRow(['姓名', '手机号', '身份证号', '所属网格/单位', '角色']);
+  sheet.addRow(['模糊测试', '13700001411', '330523198008081410', GRID, '网格员']);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
 async function tinyPng(): Promise<Buffer> {
   return sharp({ create: { width: 16, height: 12, channels: 3, background: { r: 200, g: 60, b: 20 } } }).png().toBuffer();
 }
@@ -193,6 +207,7 @@ beforeAll(async () => {
   ctx.eventId = ev.body.id;
   ctx.eventVersion = ev.body.version;
   ctx.png = Buffer.from(await tinyPng());
+  ctx.xlsx = await tinyRoster();
   const up = await gw.upload(ctx.png, 'base.png', 'image/png');
   expect(up.status).toBe(201);
   ctx.attachmentId = up.body.id;

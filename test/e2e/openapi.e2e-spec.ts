@@ -452,6 +452,24 @@ describe('the document is true: a tour of the API validated against it', () => {
     expectStatus(await admin.get(`/admin/users/${id}/personal-data`), 422, 'reason');
     expectStatus(await admin.get(`/admin/users/${id}/personal-data?reason=${encodeURIComponent('核实')}`), 200);
     expectStatus(await (await client(TW)).get('/admin/users'), 403);
+
+    // rosters: xlsx in (multipart) and out (binary)
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    const sheet = wb.addWorksheet('花名册');
+    sheet.addRow(['姓名', '手机号', '身份证号', '所属网格/单位', '角色']);
+    sheet.addRow(['契约花名册', '13800001779', '11010519491231002X', GRID, '网格员']);
+    const roster = Buffer.from(await wb.xlsx.writeBuffer());
+    const bearer = { Authorization: `Bearer ${await api.token('admin')}` };
+    const upload = async (dryRun: string, buf: Buffer) => conforms('post', '/api/v1/admin/users/import',
+      await api.http().post(`/api/v1/admin/users/import?dryRun=${dryRun}`).set(bearer).attach('file', buf, 'roster.xlsx'));
+    expectStatus(await upload('true', roster), 200);
+    expectStatus(await upload('false', roster), 200);
+    expectStatus(await upload('false', Buffer.from('not a workbook')), 415);
+    expectStatus(await upload('maybe', roster), 400, 'dryRun');
+    const exported = await api.http().get('/api/v1/admin/users/export?format=xlsx').set(bearer).buffer(true)
+      .parse((r, cb) => { const chunks: Buffer[] = []; r.on('data', (c: Buffer) => chunks.push(c)); r.on('end', () => cb(null, Buffer.concat(chunks))); });
+    expectStatus(conforms('get', '/api/v1/admin/users/export', exported), 200);
   });
 
   it('health', async () => {

@@ -1,15 +1,16 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res, UploadedFile, UseGuards, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { ROLES } from '#domain';
 import type { Role } from '#domain';
-import { PasswordResetSchema, PersonalDataViewSchema, UserAdminListSchema, UserAdminViewSchema, UserCreatedSchema } from '#contracts';
-import type { PasswordReset, PersonalDataView, UserAdminList, UserAdminView, UserCreated } from '#contracts';
-import { Problem, UserAdminService } from '#core';
+import { PasswordResetSchema, PersonalDataViewSchema, RosterImportResultSchema, UserAdminListSchema, UserAdminViewSchema, UserCreatedSchema } from '#contracts';
+import type { PasswordReset, PersonalDataView, RosterImportResult, UserAdminList, UserAdminView, UserCreated } from '#contracts';
+import { Problem, RosterService, UserAdminService } from '#core';
 import type { Actor, NewUser, UserChanges } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
 import { Bool, Code, DeclaredInputOnly, Enum, Int, Text } from '../common/fields.js';
-import { IdParam, Problems, Returns } from '../common/openapi.js';
+import { IdParam, Problems, Returns, ReturnsBinary } from '../common/openapi.js';
 
 const UNIT = /^[0-9A-Za-z][0-9A-Za-z-]{0,39}$/;
 const REGION = /^\d{6,18}$/;
@@ -59,6 +60,20 @@ export class ReasonQuery {
   reason?: string;
 }
 
+export class ImportQuery {
+  @Bool({ query: true, description: 'true: check every row and report, write nothing; false: write, if every row is valid (one transaction).' })
+  dryRun: boolean;
+}
+
+export class ExportQuery {
+  @Enum(['xlsx'] as const, { optional: true, description: 'The file format (xlsx, the default).' }) format?: 'xlsx';
+  @Text({ max: 200, optional: true, query: true, description: 'Given: phone and ID numbers in clear, and the reason is audited. Omitted: masked.' })
+  reason?: string;
+}
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
 const userId = () => new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('user') });
 
 /** Admin: people (用户管理). Every other role gets 403. */
@@ -67,7 +82,46 @@ const userId = () => new ParseUUIDPipe({ exceptionFactory: () => Problem.notFoun
 @UseGuards(DeclaredInputOnly)
 @Controller('admin/users')
 export class UsersController {
-  constructor(private readonly users: UserAdminService) {}
+  constructor(private readonly users: UserAdminService, private readonly roster: RosterService) {}
+
+  @Get('export')
+  @ApiOperation({ summary: 'The roster as xlsx (admin): 姓名, 手机号, 身份证号, 所属网格/单位, 角色, 用户名, 状态; masked unless a reason is given; audited' })
+  @ReturnsBinary(200, XLSX, 'The workbook')
+  @Problems(403)
+  async export(@CurrentActor() actor: Actor, @Query() q: ExportQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const { mime, data } = await this.roster.export(actor, q.reason ?? null, req.ip ?? null);
+    res.type(mime).setHeader('Content-Disposition', 'attachment; filename="roster.xlsx"');
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(data);
+  }
+
+  /** multipart/form-data with one `file`: the roster (xlsx). */
+  @Post('import') @HttpCode(200) @ApiConsumes('multipart/form-data')
+  @ApiOperation({ summary: 'Import a roster (admin): dry run reports every row; otherwise all rows in one transaction, or nothing' })
+  @ApiBody({
+    required: true,
+    schema: {
+      type: 'object', required: ['file'], additionalProperties: false,
+      properties: { file: { type: 'string', format: 'binary', description: 'xlsx; row 1 names the columns 姓名, 手机号, 身份证号, 所属网格/单位, 角色.' } },
+    },
+  })
+  @Returns(200, RosterImportResultSchema, 'The report (dry run), or what was written: created, updated, unchanged, and the new accounts\' initial passwords')
+  @Problems(403, [413, 'The file is larger than the upload limit'], [415, 'Not an xlsx workbook'],
+    [422, 'Not a roster (errors[] names file), or a row is invalid (nothing written; errors[] names each row and column)'])
+  @UseInterceptors(FileInterceptor('file'))
+  async import(@CurrentActor() actor: Actor, @Query() q: ImportQuery, @UploadedFile() file: Express.Multer.File | undefined,
+    @Req() req: Request): Promise<RosterImportResult> {
+    this.users.requireAdmin(actor);
+    if (!file || file.size === 0) throw Problem.invalidField('file', 'a non-empty xlsx file is required', 400);
+    // multer keeps the other multipart fields in req.body: the import takes none
+    const extra = Object.keys((req.body ?? {}) as object)[0];
+    if (extra !== undefined) throw Problem.badRequest(`${extra}: the import takes only \`file\``, [{ field: extra, message: 'is not a field of this upload' }]);
+    if (!file.buffer.subarray(0, 4).equals(ZIP_MAGIC)) {
+      throw new Problem(415, 'Unsupported Media Type', 'file: not an xlsx workbook', [{ field: 'file', message: 'is not an xlsx workbook' }],
+        'urn:grid141:problem:unsupported-media');
+    }
+    return this.roster.import(actor, file.buffer, q.dryRun, req.ip ?? null);
+  }
 
   @Get()
   @ApiOperation({ summary: 'Search users (admin): filters, exact phone or ID number; personal data masked' })

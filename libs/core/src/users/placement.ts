@@ -46,8 +46,14 @@ export class Places {
   problem(p: Placement): PlacementProblem | null {
     const level = this.regions.get(p.jurisdictionCode);
     if (!level) return { field: 'jurisdictionCode', message: `unknown region ${p.jurisdictionCode} in county ${this.county}` };
+    const wrong = this.roleProblem(p, level);
+    if (wrong) return wrong;
+    if (p.unitCode !== null && !this.units.has(p.unitCode)) return { field: 'unitCode', message: `unknown or retired unit ${p.unitCode}` };
+    return null;
+  }
+
+  private roleProblem(p: Placement, level: string): PlacementProblem | null {
     const unit = p.unitCode === null ? null : this.units.get(p.unitCode);
-    if (p.unitCode !== null && !unit) return { field: 'unitCode', message: `unknown or retired unit ${p.unitCode}` };
     const centre = countyCentreCode(this.county);
     switch (p.role) {
       case 'grid_worker':
@@ -61,6 +67,7 @@ export class Places {
         }
         return null;
       case 'handler':
+        if (p.unitCode !== null && !unit) return { field: 'unitCode', message: `unknown or retired unit ${p.unitCode}` };
         if (!unit || !HANDLER_UNIT_TYPES.has(unit.type)) return { field: 'unitCode', message: 'a handler needs a handling unit (county department, township platform or station)' };
         if (p.jurisdictionCode !== unit.region) return { field: 'jurisdictionCode', message: `a handler's jurisdiction is its unit's region ${unit.region}` };
         return null;

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { CoreModule } from '../core.module.js';
 import { PiiCipher } from '../pii/pii-cipher.js';
+import { RosterService } from './roster.service.js';
 import { UserAdminService } from './user-admin.service.js';
 
 /**
@@ -11,7 +12,7 @@ import { UserAdminService } from './user-admin.service.js';
  */
 @Module({
   imports: [CoreModule, AuthModule],
-  providers: [{ provide: PiiCipher, inject: [AppConfig], useFactory: (config: AppConfig) => PiiCipher.fromConfig(config) }, UserAdminService],
-  exports: [PiiCipher, UserAdminService],
+  providers: [{ provide: PiiCipher, inject: [AppConfig], useFactory: (config: AppConfig) => PiiCipher.fromConfig(config) }, UserAdminService, RosterService],
+  exports: [PiiCipher, UserAdminService, RosterService],
 })
 export class UsersAdminModule {}
