@@ -80,7 +80,7 @@ try {
   };
 
   const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error',
-    JWT_SECRET: randomBytes(48).toString('base64url'), DB_POOL_SIZE: '10', REDIS_PREFIX: `bench_map_${Date.now()}` }, `http://127.0.0.1:${PORT}/health/live`);
+    JWT_SECRET: randomBytes(48).toString('base64url'), PII_KEY: randomBytes(48).toString('base64'), DB_POOL_SIZE: '10', REDIS_PREFIX: `bench_map_${Date.now()}` }, `http://127.0.0.1:${PORT}/health/live`);
   const agent = new Pool(`http://127.0.0.1:${PORT}`, { connections: 2 });
   const rows: Record<string, string | number>[] = [];
   const all: number[] = [];
