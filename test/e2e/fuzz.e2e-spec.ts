@@ -85,6 +85,7 @@ const BASES: Record<string, () => Partial<Base>> = {
   'PUT /api/v1/admin/sla-rules': () => ({ body: { categoryCode: ctx.categoryCode, urgency: 'normal', basis: 'working', acceptMinutes: 60, signMinutes: 60, handleMinutes: 480, verifyMinutes: 120 } }),
   'POST /api/v1/admin/users': () => ({ body: { displayName: '模糊测试', role: 'handler', unitCode: `${DIPU}-JG`, jurisdictionCode: DIPU,
     phone: '13700001410', idNumber: '11010519491231002X' } }),
+  'POST /api/v1/admin/users/lookup': () => ({ body: { phone: '13700001410', idNumber: '11010519491231002X' } }),
   'GET /api/v1/admin/users/{id}': () => ({ path: { id: ctx.userId } }),
   'PATCH /api/v1/admin/users/{id}': () => ({ path: { id: ctx.userId }, body: { displayName: '模糊测试改名' } }),
   'POST /api/v1/admin/users/{id}/disable': () => ({ path: { id: ctx.userId } }),

@@ -26,10 +26,14 @@ export class UsersQuery {
   @Code(/^\d{1,18}$/, { maxLength: 18, optional: true, description: 'Region-code prefix of the jurisdiction (330523001: the township and everything in it).' })
   jurisdiction?: string;
   @Bool({ optional: true, query: true }) disabled?: boolean;
-  @Code(MOBILE, { maxLength: 11, optional: true, description: 'Exact phone number (found by its blind index; never stored in clear).' }) phone?: string;
-  @Code(ID_NUMBER, { maxLength: 18, optional: true, description: 'Exact ID number (found by its blind index).' }) idNumber?: string;
   @Int({ min: 1, max: 200, optional: true, query: true, description: 'Page size (default 50).' }) limit?: number;
   @Int({ min: 0, max: 1_000_000, optional: true, query: true }) offset?: number;
+}
+
+/** Personal data in a body, never in a URL (URLs reach access logs, proxies and the audit of denials). */
+export class LookupDto {
+  @Code(MOBILE, { maxLength: 11, optional: true, description: 'Exact phone number (found by its blind index; never stored in clear).' }) phone?: string;
+  @Code(ID_NUMBER, { maxLength: 18, optional: true, description: 'Exact ID number (found by its blind index).' }) idNumber?: string;
 }
 
 export class CreateUserDto implements NewUser {
@@ -129,6 +133,16 @@ export class UsersController {
   @Problems(403)
   list(@CurrentActor() actor: Actor, @Query() q: UsersQuery): Promise<UserAdminList> {
     return this.users.list(actor, { ...q, limit: q.limit ?? 50, offset: q.offset ?? 0 });
+  }
+
+  @Post('lookup') @HttpCode(200)
+  @ApiOperation({ summary: 'Find users by exact phone and/or ID number (admin), sent in the body; personal data masked' })
+  @Returns(200, UserAdminListSchema, 'The matching users (at most one per value: a phone or ID number belongs to one account)')
+  @Problems(403)
+  lookup(@CurrentActor() actor: Actor, @Body() dto: LookupDto): Promise<UserAdminList> {
+    this.users.requireAdmin(actor);
+    if (dto.phone === undefined && dto.idNumber === undefined) throw Problem.badRequest('phone or idNumber is required', [{ field: 'phone', message: 'phone or idNumber is required' }]);
+    return this.users.list(actor, { phone: dto.phone, idNumber: dto.idNumber, limit: 200, offset: 0 });
   }
 
   @Post()

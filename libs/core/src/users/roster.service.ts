@@ -29,6 +29,8 @@ interface ParsedRow {
   idNumber: string;
   place: string;
   role: string;
+  /** Columns holding a number too long for a double (an ID number typed as a number): its digits are lost. */
+  lossy: string[];
 }
 
 /** A valid row, resolved: what the account must be. */
@@ -42,11 +44,14 @@ interface Planned extends Placement {
   existing: AdminUserRow | null;
 }
 
-/** A cell as text: numbers only when exact (an 18-digit ID number typed as a number has lost digits: refused by its check). */
+/** A number cell that cannot be read back exactly (an 18-digit ID number typed as a number). */
+const isLossy = (cell: ExcelJS.Cell) => typeof cell.value === 'number' && !Number.isSafeInteger(cell.value);
+
+/** A cell as text (a number as its digits). */
 function cellText(cell: ExcelJS.Cell): string {
   const v = cell.value;
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : String(v) + '?';
+  if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return v.trim();
   if (typeof v === 'object' && 'richText' in v) return v.richText.map((r) => r.text).join('').trim();
   if (typeof v === 'object' && 'result' in v && v.result !== undefined) return String(v.result).trim();
@@ -88,7 +93,8 @@ export class RosterService {
     for (let r = 2; r <= sheet.rowCount; r++) {
       const row = sheet.getRow(r);
       const get = (name: string) => cellText(row.getCell(header.get(name)!));
-      const parsed = { row: r, name: get(NAME), phone: get(PHONE), idNumber: get(ID_NUMBER), place: get(PLACE), role: get(ROLE) };
+      const lossy = ROSTER_COLUMNS.filter((name) => isLossy(row.getCell(header.get(name)!)));
+      const parsed = { row: r, name: get(NAME), phone: get(PHONE), idNumber: get(ID_NUMBER), place: get(PLACE), role: get(ROLE), lossy };
       if (parsed.name || parsed.phone || parsed.idNumber || parsed.place || parsed.role) rows.push(parsed);
     }
     if (rows.length === 0) throw Problem.invalidField('file', 'the roster has no data rows');
@@ -145,8 +151,9 @@ export class RosterService {
       if (r.name && [...r.name].length > 50) add(NAME, 'is longer than 50 characters');
       const phone = normalizePhone(r.phone);
       const idNumber = normalizeIdNumber(r.idNumber);
-      const phoneBad = r.phone ? phoneProblem(phone) : null;
-      const idBad = r.idNumber ? idNumberProblem(idNumber) : null;
+      const lost = (column: string) => (r.lossy.includes(column) ? 'is stored as a number and has lost digits: format the column as text' : null);
+      const phoneBad = r.phone ? lost(PHONE) ?? phoneProblem(phone) : null;
+      const idBad = r.idNumber ? lost(ID_NUMBER) ?? idNumberProblem(idNumber) : null;
       if (phoneBad) add(PHONE, phoneBad);
       if (idBad) add(ID_NUMBER, idBad);
       const role: Role | undefined = r.role ? (ROSTER_ROLES as Record<string, Role>)[r.role] : undefined;
@@ -161,6 +168,7 @@ export class RosterService {
         }
       }
       let match: AdminUserRow | null = null;
+      let plan: Planned | null = null;
       if (r.phone && !phoneBad) {
         const first = seenPhone.get(phone);
         if (first !== undefined) add(PHONE, `duplicate: the same phone number as row ${first}`);
@@ -180,14 +188,15 @@ export class RosterService {
         else if (!byIdUser && byPhoneUser?.idNumberIndex) add(PHONE, `duplicate: the phone number of another account (${byPhoneUser.username}) with another ID number`);
         else match = byIdUser ?? byPhoneUser;
         if (problems.length === 0 && placement) {
-          planned.push({ ...placement, row: r.row, displayName: r.name, phone, idNumber, phoneIndex, idNumberIndex, existing: match });
+          plan = { ...placement, row: r.row, displayName: r.name, phone, idNumber, phoneIndex, idNumberIndex, existing: match };
         }
       }
-      if (problems.length > 0) {
+      // a row without problems has every field, a placement and its indexes: it has a plan
+      if (problems.length > 0 || !plan) {
         results.push({ row: r.row, action: 'invalid', username: null, problems });
         continue;
       }
-      const plan = planned[planned.length - 1]!;
+      planned.push(plan);
       if (!match) {
         results.push({ row: r.row, action: 'create', username: allocateUsername(usernameBase(plan), taken), problems: [] });
       } else {

@@ -115,6 +115,7 @@ export class UserAdminService {
     return idNumberProblem(raw) ? null : this.pii.index('id_number', normalizeIdNumber(raw));
   }
 
+  /** Search; `phone` and `idNumber` match exactly through the blind indexes (the API takes them in a body, never a URL). */
   async list(actor: Actor, f: UserFilter): Promise<UserAdminList> {
     this.requireAdmin(actor);
     // an exact search for a value that cannot be a phone or ID number matches nobody (no index to compare)
