@@ -121,7 +121,7 @@ async function measure(target: Target, townships: string[], template: LiveChange
 
 async function main(): Promise<void> {
   const db = await benchDatabase('fanout');
-  const env = { DATABASE_URL: db.url, LOG_LEVEL: 'error', JWT_SECRET: randomBytes(48).toString('base64url'), API_PROCESSES: '1',
+  const env = { DATABASE_URL: db.url, LOG_LEVEL: 'error', JWT_SECRET: randomBytes(48).toString('base64url'), PII_KEY: randomBytes(48).toString('base64url'), API_PROCESSES: '1',
     REDIS_PREFIX: `bench_fanout_${Date.now()}` };
   Object.assign(process.env, env);
   const children: ChildProcess[] = [];

@@ -28,7 +28,7 @@ try {
   // points spread over every grid of the county, and a logged-in grid worker for each
   const grids = (await pool.query(`SELECT code, ST_X(p) AS lng, ST_Y(p) AS lat FROM (SELECT code, ST_PointOnSurface(geom) p FROM regions
     WHERE level = 'grid' AND code LIKE '330523%' ORDER BY code) x`)).rows as { code: string; lng: number; lat: number }[];
-  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', JWT_SECRET: randomBytes(48).toString('base64url'), DB_POOL_SIZE: '20', API_PROCESSES: process.env.API_PROCESSES ?? '1' },
+  const api = await startProcess('dist/apps/api/src/main.js', { DATABASE_URL: db.url, PORT: String(PORT), LOG_LEVEL: 'error', JWT_SECRET: randomBytes(48).toString('base64url'), PII_KEY: randomBytes(48).toString('base64url'), DB_POOL_SIZE: '20', API_PROCESSES: process.env.API_PROCESSES ?? '1' },
     `http://127.0.0.1:${PORT}/health/live`);
   const agent = new Pool(`http://127.0.0.1:${PORT}`, { connections: CONCURRENCY, pipelining: 1 });
   let apiRun;
