@@ -81,6 +81,10 @@ class LiveClient {
   readonly connects: { recovered: boolean }[] = [];
   readonly disconnects: string[] = [];
   resyncs = 0;
+  /** A feed read that failed (asserted empty by the tests that resync; never an unhandled rejection). */
+  readonly feedErrors: Error[] = [];
+  /** Set when the file ends: a resync still reading then stops instead of calling processes that are gone. */
+  closed = false;
   private held: LiveChange[] | null = null;
 
   constructor(readonly user: string, private readonly socketUrl: string, private readonly httpUrl: string, public token: string,
@@ -101,7 +105,7 @@ class LiveClient {
       if (!validResync(r)) invalid.push({ resync: r, errors: validResync.errors });
       this.resyncs++;
       this.held ??= [];
-      void this.readFeed(r.after ?? this.cursor);
+      this.readFeed(r.after ?? this.cursor).catch((err: Error) => { if (!this.closed) this.feedErrors.push(err); });
     });
     clients.push(this);
   }
@@ -130,6 +134,7 @@ class LiveClient {
     let cursor = after;
     const deadline = Date.now() + 15_000;
     for (;;) {
+      if (this.closed) return;
       let page: Reply;
       try {
         page = await call(this.httpUrl, 'GET', `/changes?after=${cursor}&limit=500`, this.token);
@@ -218,7 +223,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const c of clients) c.socket.disconnect();
+  for (const c of clients) { c.closed = true; c.socket.disconnect(); }
   for (const s of switches) await s.close();
   await Promise.all([apiA, apiB, apiC, worker].map((p) => p?.stop('SIGKILL')));
   await db?.end();
@@ -315,6 +320,7 @@ describe('rooms by jurisdiction', () => {
     expect(seen[seen.length - 1]).toEqual([events[0], 'dispatch']);
     expect(handler.raw.at(-1)!.change.event.grants.some((g) => g.unitCode === JG && g.actions.includes('sign'))).toBe(true);
     expect(invalid).toEqual([]);
+    expect(clients.flatMap((c) => c.feedErrors.map((e) => `${c.user}: ${e.message}`))).toEqual([]);
   });
 });
 
@@ -353,6 +359,7 @@ describe('across processes', () => {
     const { rows: [{ committed }] } = await db.query(`SELECT max(at) AS committed FROM event_actions WHERE event_id = $1 AND type = 'warn'`, [id]);
     expect(viaWorker.receivedAt - (committed as Date).getTime()).toBeLessThanOrEqual(1000);
     expect(invalid).toEqual([]);
+    expect(clients.flatMap((c) => c.feedErrors.map((e) => `${c.user}: ${e.message}`))).toEqual([]);
   });
 
   it('after a network drop a socket reconnects to the other process and recovers what it missed there', async () => {
@@ -418,5 +425,6 @@ describe('across processes', () => {
     const positions = live.raw.map((r) => r.change.position);
     expect(new Set(positions).size).toBe(positions.length); // no live message delivered twice either
     expect(invalid).toEqual([]);
+    expect(clients.flatMap((c) => c.feedErrors.map((e) => `${c.user}: ${e.message}`))).toEqual([]);
   });
 });
