@@ -13,27 +13,20 @@ admin_url=${DATABASE_URL%/*}/postgres
 if ! psql "$admin_url" -tAc "select 1 from pg_database where datname = '$db'" | grep -q 1; then
   psql "$admin_url" -qc "create database \"$db\""
 fi
-# the token signing secret: generated once per installation, kept in .data/ (ignored by git), never a default
-if [ -z "${JWT_SECRET:-}" ]; then
-  mkdir -p .data
-  if [ ! -s .data/jwt-secret ]; then
-    (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > .data/jwt-secret)
-    echo "demo: generated a random JWT secret in .data/jwt-secret"
+# Secrets have no defaults: each is generated once per installation into .data/ (ignored by git) unless set in the
+# environment, and never regenerated while its file exists (losing the personal-data key loses those columns).
+secret() { # secret <VARIABLE> <file> <what>
+  if [ -z "${!1:-}" ]; then
+    mkdir -p .data
+    if [ ! -s ".data/$2" ]; then
+      (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > ".data/$2")
+      echo "demo: generated a random $3 in .data/$2"
+    fi
+    export "$1=$(cat ".data/$2")"
   fi
-  JWT_SECRET=$(cat .data/jwt-secret)
-  export JWT_SECRET
-fi
-# the personal-data key (phone and ID numbers encrypted at rest): likewise generated once, kept in .data/; losing it
-# loses those columns, so it is never regenerated while the file exists
-if [ -z "${PII_KEY:-}" ]; then
-  mkdir -p .data
-  if [ ! -s .data/pii-key ]; then
-    (umask 077; node -e "process.stdout.write(require('crypto').randomBytes(48).toString('base64url'))" > .data/pii-key)
-    echo "demo: generated a random personal-data key in .data/pii-key"
-  fi
-  PII_KEY=$(cat .data/pii-key)
-  export PII_KEY
-fi
+}
+secret JWT_SECRET jwt-secret "JWT secret"
+secret PII_KEY pii-key "personal-data key"
 npx tsc -p tsconfig.build.json
 node dist/apps/api/src/cli.js migrate
 node dist/apps/api/src/cli.js seed-demo

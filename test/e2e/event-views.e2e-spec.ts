@@ -90,13 +90,17 @@ describe('event views for screens', () => {
     const row = (await api.db.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [ev.id])).rows[0]!;
     const [live] = await views.forLive([row]);
     expect(live).not.toHaveProperty('allowedActions');
-    for (const username of [TW, GW, H_JG, 'county.op', 'county.lead', `h.${DIPU}-ZF`]) {
+    // a dispatcher, a reporter, the handler, the county, and a handler of another unit of the township (no view: 404)
+    const compared: string[] = [];
+    for (const username of [TW, GW, H_JG, 'county.op', 'county.lead', `h.${DIPU}-ZZ`]) {
       const user = (await api.db.query(`SELECT id, role, unit_code AS "unitCode" FROM users WHERE username = $1`, [username])).rows[0];
-      if (!user) continue;
+      expect({ username, exists: user !== undefined }).toEqual({ username, exists: true });
       const res = await (await api.as(username)).get(`/events/${ev.id}`);
       if (res.status === 404) continue; // outside their jurisdiction: no view at all
       expect({ username, actions: actionsFor(live!, user) }).toEqual({ username, actions: res.body.allowedActions });
+      compared.push(username);
     }
+    expect(compared).toEqual([TW, GW, H_JG, 'county.op', 'county.lead']);
   });
 
   it('link a merged event to its master and list the duplicates on the master', async () => {

@@ -48,21 +48,9 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
     definition: 'CREATE TRIGGER users_auth_changed AFTER DELETE OR UPDATE OF username, role, unit_code, jurisdiction_code, disabled, password_hash, '
       + 'must_change_password ON public.users FOR EACH ROW EXECUTE FUNCTION grid141_auth_changed()',
   },
-  {
-    name: 'map_cell_category_totals_pkey', kind: 'index',
-    reason: 'primary key carrying the count (INCLUDE (n)) so map reads are index-only and an increment rewrites one index: @PrimaryColumn has no INCLUDE',
-    definition: 'CREATE UNIQUE INDEX map_cell_category_totals_pkey ON public.map_cell_category_totals USING btree (level, category_code, status, cell_y, cell_x, region_code, warning) INCLUDE (n)',
-  },
-  {
-    name: 'map_cell_counts_pkey', kind: 'index',
-    reason: 'primary key carrying the count (INCLUDE (n)) so map reads are index-only and an increment rewrites one index: @PrimaryColumn has no INCLUDE',
-    definition: 'CREATE UNIQUE INDEX map_cell_counts_pkey ON public.map_cell_counts USING btree (day, status, cell_y, cell_x, region_code, category_code, warning) INCLUDE (n)',
-  },
-  {
-    name: 'map_cell_totals_pkey', kind: 'index',
-    reason: 'primary key carrying the count (INCLUDE (n)) so map reads are index-only and an increment rewrites one index: @PrimaryColumn has no INCLUDE',
-    definition: 'CREATE UNIQUE INDEX map_cell_totals_pkey ON public.map_cell_totals USING btree (level, status, cell_y, cell_x, region_code, warning) INCLUDE (n)',
-  },
+  countingKey('map_cell_category_totals', '(level, category_code, status, cell_y, cell_x, region_code, warning)'),
+  countingKey('map_cell_counts', '(day, status, cell_y, cell_x, region_code, category_code, warning)'),
+  countingKey('map_cell_totals', '(level, status, cell_y, cell_x, region_code, warning)'),
   {
     name: 'map_count_event', kind: 'function',
     reason: 'trigger function keeping the map aggregates (map_region_* and map_cell_* tables) in the transaction of each change to events: TypeORM models no functions',
@@ -75,6 +63,15 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
       + 'ON public.events FOR EACH ROW EXECUTE FUNCTION map_count_event()',
   },
 ];
+
+/** A map aggregate's primary key in read order carrying its count (INCLUDE (n)): @PrimaryColumn cannot say INCLUDE. */
+function countingKey(table: string, columns: string): KnownSchemaException {
+  return {
+    name: `${table}_pkey`, kind: 'index',
+    reason: 'primary key carrying the count (INCLUDE (n)) so map reads are index-only and an increment rewrites one index: @PrimaryColumn has no INCLUDE',
+    definition: `CREATE UNIQUE INDEX ${table}_pkey ON public.${table} USING btree ${columns} INCLUDE (n)`,
+  };
+}
 
 export interface KnownSchemaException {
   name: string;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TimelineEntry, WorkflowEvent } from '#domain';
+import type { ChangeView } from '#contracts';
 import type { StagePlan } from '../sla/sla.service.js';
 import type { Actor } from '../auth/actor.js';
 import { DbService } from '../database/db.service.js';
@@ -27,10 +28,24 @@ export function visibility(actor: Actor, next: number): { clause: string; params
   }
 }
 
-/** A change as changes() selects it: the timeline row's columns (prefixed) and the event's. */
+/** A change as CHANGE_COLUMNS selects it: the timeline row's columns (prefixed) and the event's. */
 export type ChangeRow = EventRow & { changeXid: string; changeId: EventActionEntity['id']; changeType: EventActionEntity['type'];
   changeFromStatus: EventActionEntity['fromStatus']; changeToStatus: EventActionEntity['toStatus'];
   changeFromLevel: EventActionEntity['fromLevel']; changeToLevel: EventActionEntity['toLevel']; changeAt: EventActionEntity['at'] };
+
+/** The select list of a change (timeline row `a`, event `e`): read by the change feed and by the outbox relay. */
+export const CHANGE_COLUMNS = `a.xid::text AS "changeXid", a.id::text AS "changeId", a.type AS "changeType", a.from_status AS "changeFromStatus",
+  a.to_status AS "changeToStatus", a.from_level AS "changeFromLevel", a.to_level AS "changeToLevel", a.at AS "changeAt", ${EVENT_COLUMNS}`;
+
+/** A change row as what the feed and the live messages say of the step (its position first) and the event row. */
+export function splitChange(row: ChangeRow): { step: Omit<ChangeView, 'event'>; event: EventRow } {
+  const { changeXid, changeId, changeType, changeFromStatus, changeToStatus, changeFromLevel, changeToLevel, changeAt, ...event } = row;
+  return {
+    step: { position: `${changeXid}.${changeId}`, type: changeType, fromStatus: changeFromStatus, toStatus: changeToStatus,
+      fromLevel: changeFromLevel, toLevel: changeToLevel, at: changeAt.toISOString() },
+    event,
+  };
+}
 
 /** What a report inserts: columns of the entity, the point as longitude/latitude, and the first SLA stage's marks. */
 export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode' | 'description' | 'address' | 'urgency' | 'source' | 'demo'
@@ -196,9 +211,7 @@ export class EventsRepository {
     const [{ horizon }] = await this.db.query<{ horizon: string }>(`SELECT txid_snapshot_xmin(txid_current_snapshot())::text AS horizon`);
     const v = visibility(actor, 5);
     const rows = await this.db.query<ChangeRow>(
-      `SELECT a.xid::text AS "changeXid", a.id::text AS "changeId", a.type AS "changeType", a.from_status AS "changeFromStatus",
-              a.to_status AS "changeToStatus", a.from_level AS "changeFromLevel", a.to_level AS "changeToLevel", a.at AS "changeAt",
-              ${EVENT_COLUMNS}
+      `SELECT ${CHANGE_COLUMNS}
          FROM event_actions a JOIN events e ON e.id = a.event_id
         WHERE (a.xid, a.id) > ($1::bigint, $2::bigint) AND a.xid < $3::bigint AND ${v.clause}
         ORDER BY a.xid, a.id LIMIT $4`, [after.xid, after.id, horizon, limit, ...v.params]);

@@ -18,7 +18,7 @@ import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
 import { EVENT_COLUMNS, toSlaState, toWorkflowEvent } from './event.model.js';
 import type { EventDetailView, EventRow, EventSource, EventView } from './event.model.js';
-import { EventsRepository } from './events.repository.js';
+import { EventsRepository, splitChange } from './events.repository.js';
 import { EventViews } from './event-views.js';
 import { RoutingCache } from './routing.cache.js';
 import type { EventFilters, OutboxMessage } from './events.repository.js';
@@ -268,10 +268,9 @@ export class EventsService {
   async changes(actor: Actor, after: string | undefined, limit: number): Promise<ChangePage> {
     const start = after ? parsePosition(after) : { xid: 0n, id: 0n };
     const { horizon, rows } = await this.events.changes(actor, { xid: String(start.xid), id: String(start.id) }, after ? limit : 0);
-    const views = await this.views.forActor(actor, rows.map(({ changeXid: _x, changeId: _i, changeType: _t, changeFromStatus: _fs, changeToStatus: _ts,
-      changeFromLevel: _fl, changeToLevel: _tl, changeAt: _a, ...event }) => event));
-    const items = rows.map((r, i): ChangeView => ({ position: `${r.changeXid}.${r.changeId}`, type: r.changeType, fromStatus: r.changeFromStatus,
-      toStatus: r.changeToStatus, fromLevel: r.changeFromLevel, toLevel: r.changeToLevel, at: r.changeAt.toISOString(), event: views[i]! }));
+    const split = rows.map(splitChange);
+    const views = await this.views.forActor(actor, split.map((s) => s.event));
+    const items = split.map((s, i): ChangeView => ({ ...s.step, event: views[i]! }));
     const head = { xid: BigInt(horizon), id: 0n };
     const last = rows[rows.length - 1];
     const next = after && rows.length === limit && last ? { xid: BigInt(last.changeXid), id: BigInt(last.changeId) }

@@ -4,8 +4,8 @@ import type { LiveChange } from '#contracts';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
-import { EVENT_COLUMNS } from '../events/event.model.js';
 import { EventViews } from '../events/event-views.js';
+import { CHANGE_COLUMNS, splitChange } from '../events/events.repository.js';
 import type { ChangeRow } from '../events/events.repository.js';
 import { REDIS } from '../redis/redis.module.js';
 import { roomsOfEvent } from './live.js';
@@ -76,23 +76,12 @@ export class OutboxRelay {
     const actionIds = rows.filter((r) => r.topic === 'event.changed' && typeof r.payload.position === 'string')
       .map((r) => (r.payload.position as string).split('.')[1]!);
     if (actionIds.length === 0) return [];
-    const changes = await sql.query<ChangeRow>(
-      `SELECT a.xid::text AS "changeXid", a.id::text AS "changeId", a.type AS "changeType", a.from_status AS "changeFromStatus",
-              a.to_status AS "changeToStatus", a.from_level AS "changeFromLevel", a.to_level AS "changeToLevel", a.at AS "changeAt",
-              ${EVENT_COLUMNS}
-         FROM event_actions a JOIN events e ON e.id = a.event_id
-        WHERE a.id = ANY($1::bigint[])
-        ORDER BY a.xid, a.id`, [actionIds]);
-    const events = new Map<string, ChangeRow>();
-    for (const c of changes) events.set(c.id, c);
-    const eventRows = [...events.values()].map(({ changeXid: _x, changeId: _i, changeType: _t, changeFromStatus: _fs, changeToStatus: _ts,
-      changeFromLevel: _fl, changeToLevel: _tl, changeAt: _a, ...event }) => event);
-    const views = await this.views.forLive(eventRows, new Date(), sql);
-    const viewOf = new Map(views.map((v) => [v.id, v]));
-    return changes.map((c) => ({
-      rooms: roomsOfEvent(c),
-      change: { position: `${c.changeXid}.${c.changeId}`, type: c.changeType, fromStatus: c.changeFromStatus, toStatus: c.changeToStatus,
-        fromLevel: c.changeFromLevel, toLevel: c.changeToLevel, at: c.changeAt.toISOString(), event: viewOf.get(c.id)! },
-    }));
+    const changes = (await sql.query<ChangeRow>(
+      `SELECT ${CHANGE_COLUMNS} FROM event_actions a JOIN events e ON e.id = a.event_id
+        WHERE a.id = ANY($1::bigint[]) ORDER BY a.xid, a.id`, [actionIds])).map(splitChange);
+    // an event changed twice in the batch is viewed once (as it is now)
+    const events = new Map(changes.map((c) => [c.event.id, c.event]));
+    const viewOf = new Map((await this.views.forLive([...events.values()], new Date(), sql)).map((v) => [v.id, v]));
+    return changes.map((c) => ({ rooms: roomsOfEvent(c.event), change: { ...c.step, event: viewOf.get(c.event.id)! } }));
   }
 }
