@@ -28,6 +28,7 @@ secret() { # secret <VARIABLE> <file> <what>
 secret JWT_SECRET jwt-secret "JWT secret"
 secret PII_KEY pii-key "personal-data key"
 npx tsc -p tsconfig.build.json
+npm run --silent build:web
 node dist/apps/api/src/cli.js migrate
 node dist/apps/api/src/cli.js seed-demo
 # the living demo: demo-marked reports across the county at daytime rates, moved through the workflow by the demo users

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, build, unit tests and e2e tests against real PostgreSQL/PostGIS and Redis.
+# The whole test suite: type check, build (API, worker and web pages), unit tests, and e2e and browser tests against real
+# PostgreSQL/PostGIS, Redis and Debian's Chromium.
 # Each run works in its own databases (grid141_t_<run>_*) and Redis key prefix, dropped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 bash scripts/ensure-services.sh
+bash scripts/ensure-browser.sh
 npx tsc -p tsconfig.json --noEmit
+npm run --silent typecheck:web
 npx tsc -p tsconfig.build.json
+npm run --silent build:web
 export GRID141_TEST_RUN="r$(date +%s)$$"
 cleanup() {
   psql -h 127.0.0.1 -U postgres -tAc "select datname from pg_database where datname like 'grid141_t_${GRID141_TEST_RUN}%'" 2>/dev/null |

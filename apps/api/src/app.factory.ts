@@ -4,10 +4,12 @@ import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppConfig } from '#core';
 import { AppModule } from './app.module.js';
 import { bodyGuard } from './common/body-guard.js';
 import { setupOpenApi } from './common/openapi.js';
 import { validationPipe } from './common/validation.js';
+import { serveWeb, webDir } from './web/static.js';
 
 /**
  * Requests Node's HTTP parser refuses before Express sees them (a space in the target, a bad header, conflicting
@@ -36,6 +38,10 @@ export async function createApiApp(options: { logger?: false | ('error' | 'warn'
   app.set('etag', false); // API responses are not cached by validators; no hashing of every body
   app.disable('x-powered-by');
   setupOpenApi(app); // /docs and /docs-json (apps/api/src/common/openapi.ts)
+  // the web workspaces, when built (npm run build:web)
+  const config = app.get(AppConfig);
+  const web = webDir(config.WEB_DIR);
+  if (web) serveWeb(app, web, config.MAP_TILE_URL);
   answerMalformedHttp(app.getHttpServer() as Server);
   return app;
 }

@@ -14,6 +14,7 @@ import { HealthController } from './health/health.controller.js';
 import { MapController } from './map/map.controller.js';
 import { LiveModule } from './live/live.module.js';
 import { RegionsController } from './regions/regions.controller.js';
+import { WebController } from './web/web.controller.js';
 
 @Module({
   imports: [
@@ -26,7 +27,7 @@ import { RegionsController } from './regions/regions.controller.js';
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AdminController, UsersController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController],
+  controllers: [AdminController, UsersController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController, WebController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

@@ -3,16 +3,16 @@ import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { ACTION_TYPES, EVENT_STATUSES, LEVELS, ROLES, STAGES, WARNINGS } from '#domain';
 import { Closed, DateTime, Nullable, Shape, StringEnum, Uuid } from './schema.js';
+import { EVENT_ACTION_TYPES } from './actions.js';
+import type { EventActionType } from './actions.js';
+
+export { actionsFor, EVENT_ACTION_TYPES } from './actions.js';
+export type { EventActionType, GrantLike } from './actions.js';
 
 export const URGENCIES = ['normal', 'urgent'] as const;
 export const EVENT_SOURCES = ['grid', 'hotline12345', 'zlb', 'province', 'open311', 'staff'] as const;
 export const CRS_VALUES = ['wgs84', 'gcj02'] as const;
 export const SLA_BASES = ['working', 'natural'] as const;
-
-/** The actions a user may send to POST /events/:id/actions (`warn` is the SLA engine's alone). */
-export const EVENT_ACTION_TYPES = ['accept', 'reject', 'merge', 'dispatch', 'sign', 'return', 'feedback', 'verify', 'escalate',
-  'suspend', 'resume', 'request_extension', 'approve_extension', 'urge', 'supervise', 'rate'] as const;
-export type EventActionType = (typeof EVENT_ACTION_TYPES)[number];
 
 /** Request body of POST /events (上报); the API's DTO implements it. */
 export interface ReportEventRequest {
@@ -58,19 +58,6 @@ export const ActionGrantSchema = Closed({
   actions: Type.Array(StringEnum(EVENT_ACTION_TYPES)),
 });
 export type ActionGrant = Static<typeof ActionGrantSchema>;
-
-/** The actions `user` may take on a live event, from its grants (the same answer as allowedActions for that user). */
-export function actionsFor(event: { grants: readonly ActionGrant[]; reporterId: string | null },
-  user: { id: string; role: string; unitCode: string | null }): EventActionType[] {
-  const out = new Set<EventActionType>();
-  for (const g of event.grants) {
-    if (g.role !== null && g.role !== user.role) continue;
-    if (g.unitCode !== null && g.unitCode !== user.unitCode) continue;
-    if (g.reporter && event.reporterId !== user.id) continue;
-    for (const a of g.actions) out.add(a);
-  }
-  return EVENT_ACTION_TYPES.filter((a) => out.has(a));
-}
 
 /** The fields every event view has, whoever it is shown to (names beside codes: what a screen prints). */
 const EventCore = {

@@ -11,3 +11,5 @@ export * from './health.js';
 export * from './live.js';
 export * from './map.js';
 export * from './admin-users.js';
+export * from './labels.js';
+export * from './web.js';

@@ -49,6 +49,14 @@ export class AppConfig {
   /** The county this deployment serves (6 digits). */
   @IsString() @Matches(/^\d{6}$/) COUNTY_CODE = '330523';
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) PORT = 3000;
+  /**
+   * An optional base-map tile URL template for the web maps (e.g. 天地图: `https://t0.tianditu.gov.cn/...{z}/{x}/{y}`),
+   * reachable from the users' network; without it the maps show the region polygons only (works with no internet).
+   */
+  @IsOptional() @Matches(/^https?:\/\/[^\s'"<>]+\{z\}[^\s'"<>]*$/) MAP_TILE_URL?: string;
+  @IsOptional() @IsString() MAP_TILE_ATTRIBUTION?: string;
+  /** Where the built web pages are (default: dist/web of the installation); the API serves them when present. */
+  @IsOptional() @IsString() WEB_DIR?: string;
   /** The worker's health endpoint port; 0 turns it off. */
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) WORKER_HEALTH_PORT = 0;
   /** API processes sharing the port (node:cluster); 0 = one per CPU core. Each is stateless. */
