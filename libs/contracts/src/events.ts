@@ -174,10 +174,23 @@ export const TimelineViewSchema = Shape('TimelineView', {
 });
 export type TimelineView = Static<typeof TimelineViewSchema>;
 
+/**
+ * A photo of an event as a page shows it: short-lived signed links that need no Authorization header (an <img> can
+ * load them) and carry no access token. Each stops working at `expiresAt` or when the session that got it ends.
+ */
+export const PhotoLinkSchema = Closed({
+  id: Uuid(),
+  url: Type.String({ description: 'The photo (JPEG), same-origin path.' }),
+  thumbUrl: Type.String({ description: 'A thumbnail (JPEG, at most 360 px), same-origin path.' }),
+  expiresAt: DateTime(),
+});
+export type PhotoLink = Static<typeof PhotoLinkSchema>;
+
 /** An event with its timeline (GET /events/:id). */
 export const EventDetailViewSchema = Shape('EventDetailView', {
   ...EventViewSchema.properties,
   timeline: Type.Array(TimelineViewSchema),
+  photos: Type.Array(PhotoLinkSchema, { description: 'Links to every photo of the event and of its timeline rows, in order of appearance.' }),
 });
 export type EventDetailView = Static<typeof EventDetailViewSchema>;
 

@@ -4,21 +4,20 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nes
 import type { Request, Response } from 'express';
 import { AttachmentViewSchema } from '#contracts';
 import type { AttachmentView } from '#contracts';
-import { AttachmentsService, Problem } from '#core';
+import { AttachmentsService, AuthService, Problem } from '#core';
 import type { Actor } from '#core';
-import { CurrentActor } from '../auth/auth.guard.js';
+import { CurrentActor, Public } from '../auth/auth.guard.js';
 import { DeclaredInputOnly } from '../common/fields.js';
 import { IdParam, Problems, Returns, ReturnsBinary } from '../common/openapi.js';
 
 @ApiTags('attachments')
-@ApiBearerAuth()
 @UseGuards(DeclaredInputOnly)
 @Controller('attachments')
 export class AttachmentsController {
-  constructor(private readonly attachments: AttachmentsService) {}
+  constructor(private readonly attachments: AttachmentsService, private readonly auth: AuthService) {}
 
   /** multipart/form-data with one `file`: a photo, sniffed and re-encoded; returns its id for reports and actions. */
-  @Post() @ApiConsumes('multipart/form-data')
+  @ApiBearerAuth() @Post() @ApiConsumes('multipart/form-data')
   @ApiOperation({ summary: 'Upload a photo (JPEG, PNG, WebP, HEIC or AVIF): sniffed, re-encoded as JPEG, metadata stripped' })
   @ApiBody({
     required: true,
@@ -38,7 +37,27 @@ export class AttachmentsController {
     return this.attachments.upload(actor, file);
   }
 
-  @Get(':id')
+  /**
+   * A photo through a signed link from an event's `photos` (no Authorization header: an <img> loads it). 404 for a
+   * malformed, forged or expired link and when the session that got it has ended (nothing tells which).
+   */
+  @Public() @Get('media/:token')
+  @ApiOperation({ summary: 'A photo or thumbnail through a short-lived signed link (from `photos` of GET /events/:id)' })
+  @ReturnsBinary(200, 'image/jpeg', 'The JPEG')
+  @Problems(404)
+  async media(@Param('token') token: string, @Res() res: Response) {
+    const grant = this.attachments.verifyPhotoLink(token);
+    if (!grant || !(await this.auth.sessionAlive(grant.sessionId, grant.userId))) throw Problem.notFound('photo link');
+    const data = await this.attachments.photo(grant);
+    if (!data) throw Problem.notFound('photo link');
+    // cached by this browser only, for no longer than the link lives; never sent on as a referrer
+    res.type('image/jpeg').setHeader('Cache-Control', `private, max-age=${Math.max(0, grant.exp - Math.floor(Date.now() / 1000))}`);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.send(data);
+  }
+
+  @ApiBearerAuth() @Get(':id')
   @ApiOperation({ summary: 'A photo the caller uploaded or can see on an event' })
   @IdParam('id', 'Attachment id')
   @ReturnsBinary(200, 'image/jpeg', 'The JPEG')

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { EventDetailViewSchema, EventPageSchema, EventViewSchema } from '#contracts';
 import type { EventDetailView, EventPage, EventView } from '#contracts';
-import { EventsService, Problem } from '#core';
+import { AttachmentsService, EventsService, Problem } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
 import { DeclaredInputOnly } from '../common/fields.js';
@@ -17,7 +17,7 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => Problem.notFound('event
 @UseGuards(DeclaredInputOnly)
 @Controller('events')
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(private readonly events: EventsService, private readonly attachments: AttachmentsService) {}
 
   /** Report (上报): 201 with the new event, or 200 with the existing one for a known id. */
   @Post() @HttpCode(201)
@@ -48,8 +48,10 @@ export class EventsController {
   @IdParam('id', 'Event id')
   @Returns(200, EventDetailViewSchema, 'The event and its timeline')
   @Problems(404)
-  get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<EventDetailView> {
-    return this.events.get(actor, id);
+  async get(@CurrentActor() actor: Actor, @Param('id', uuid) id: string): Promise<EventDetailView> {
+    const detail = await this.events.get(actor, id);
+    const ids = [...detail.attachmentIds, ...detail.timeline.flatMap((t) => t.attachmentIds)];
+    return { ...detail, photos: this.attachments.photoLinks(actor, ids) };
   }
 
   /** The one door for every transition (受理, 派遣, 签收, 反馈, 核查, 上报, 催办, 督办 …). */

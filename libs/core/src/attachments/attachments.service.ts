@@ -1,19 +1,31 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import type { OutputInfo } from 'sharp';
 import { v7 as uuidv7 } from 'uuid';
-import type { AttachmentView } from '#contracts';
+import type { AttachmentView, PhotoLink } from '#contracts';
 import type { Actor } from '../auth/actor.js';
 import type { AttachmentEntity } from './attachment.entity.js';
-import { AppConfig } from '../config/app-config.js';
+import { AppConfig, jwtSecretOf } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { visibility } from '../events/events.repository.js';
 
 const ACCEPTED = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/heic', 'image/heif', 'image/avif']);
 const MAX_EDGE = 2560;
+const THUMB_EDGE = 360;
+/** Thumbnails kept in memory per process (≈ 20–40 KB each). */
+const THUMB_CACHE = 300;
+
+/** What a signed photo link grants: one photo (or its thumbnail) to one session until `exp` (Unix seconds). */
+export interface PhotoGrant {
+  id: string;
+  thumb: boolean;
+  exp: number;
+  sessionId: string;
+  userId: string;
+}
 
 export type { AttachmentView } from '#contracts';
 
@@ -24,6 +36,9 @@ export type { AttachmentView } from '#contracts';
  */
 @Injectable()
 export class AttachmentsService {
+  private linkKey: Buffer | null = null;
+  private readonly thumbs = new Map<string, Buffer>();
+
   constructor(private readonly config: AppConfig, private readonly db: DbService) {}
 
   async upload(actor: Actor, file: { buffer: Buffer; size: number; originalname?: string } | undefined): Promise<AttachmentView> {
@@ -61,5 +76,64 @@ export class AttachmentsService {
       [id, actor.id, ...v.params]);
     if (!rows[0]) throw Problem.notFound(`attachment ${id}`);
     return rows[0];
+  }
+
+  /**
+   * Signed links to photos the caller has just been shown on an event (the caller's access to the event was checked by
+   * whoever calls this). A link is `/api/v1/attachments/media/<token>`: the photo id, full or thumbnail, expiry and the caller's
+   * session, HMAC-signed with a key derived from the token secret; it needs no Authorization header and contains no
+   * token, stops working after PHOTO_LINK_SECONDS and as soon as that session ends.
+   */
+  photoLinks(actor: Actor, ids: readonly string[], now = Date.now()): PhotoLink[] {
+    const exp = Math.floor(now / 1000) + this.config.PHOTO_LINK_SECONDS;
+    const expiresAt = new Date(exp * 1000).toISOString();
+    return [...new Set(ids)].map((id) => ({
+      id,
+      url: `/api/v1/attachments/media/${this.sign({ id, thumb: false, exp, sessionId: actor.sessionId, userId: actor.id })}`,
+      thumbUrl: `/api/v1/attachments/media/${this.sign({ id, thumb: true, exp, sessionId: actor.sessionId, userId: actor.id })}`,
+      expiresAt,
+    }));
+  }
+
+  /** The grant of a link token, or null when it is malformed, forged or expired (the session is checked by the caller). */
+  verifyPhotoLink(token: string, now = Date.now()): PhotoGrant | null {
+    const m = /^([A-Za-z0-9_-]{40,200})\.([A-Za-z0-9_-]{43})$/.exec(token);
+    if (!m) return null;
+    const expected = createHmac('sha256', this.key()).update(m[1]).digest();
+    const given = Buffer.from(m[2], 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+    const parts = Buffer.from(m[1], 'base64url').toString('utf8').split('|');
+    if (parts.length !== 5) return null;
+    const [id, kind, exp, sessionId, userId] = parts;
+    const expNum = Number(exp);
+    if (!Number.isInteger(expNum) || expNum * 1000 <= now) return null;
+    return { id, thumb: kind === 't', exp: expNum, sessionId, userId };
+  }
+
+  /** The photo or its thumbnail (made on first use, kept in a small per-process cache). */
+  async photo(grant: PhotoGrant): Promise<Buffer | null> {
+    if (grant.thumb) {
+      const hit = this.thumbs.get(grant.id);
+      if (hit) return hit;
+    }
+    const rows = await this.db.query<{ data: Buffer }>(`SELECT data FROM attachments WHERE id = $1`, [grant.id]);
+    if (!rows[0]) return null;
+    if (!grant.thumb) return rows[0].data;
+    const thumb = await sharp(rows[0].data).resize({ width: THUMB_EDGE, height: THUMB_EDGE, fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 70, mozjpeg: true }).toBuffer();
+    if (this.thumbs.size >= THUMB_CACHE) this.thumbs.delete(this.thumbs.keys().next().value!);
+    this.thumbs.set(grant.id, thumb);
+    return thumb;
+  }
+
+  private sign(g: PhotoGrant): string {
+    const body = Buffer.from([g.id, g.thumb ? 't' : 'f', g.exp, g.sessionId, g.userId].join('|'), 'utf8').toString('base64url');
+    return `${body}.${createHmac('sha256', this.key()).update(body).digest('base64url')}`;
+  }
+
+  /** Derived lazily: processes that never make links (the worker) need no token secret. */
+  private key(): Buffer {
+    this.linkKey ??= Buffer.from(hkdfSync('sha256', jwtSecretOf(this.config), 'grid141', 'photo-links/v1', 32));
+    return this.linkKey;
   }
 }

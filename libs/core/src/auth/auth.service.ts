@@ -162,6 +162,12 @@ export class AuthService {
     return actor;
   }
 
+  /** Whether a session is alive and its user enabled (what a signed link made for that session relies on). */
+  async sessionAlive(sessionId: string, userId: string): Promise<boolean> {
+    if (!UUID.test(sessionId) || !UUID.test(userId)) return false;
+    return (await this.sessions.get(sessionId, userId, () => this.users.activeSession(sessionId, userId))) !== null;
+  }
+
   /** Ends the caller's session: its refresh token and every access token of it stop working at once. */
   async logout(actor: Actor, ip: string | null): Promise<void> {
     await this.db.tx(async (sql) => {

@@ -61,6 +61,8 @@ export class AppConfig {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535) WORKER_HEALTH_PORT = 0;
   /** API processes sharing the port (node:cluster); 0 = one per CPU core. Each is stateless. */
   @Type(() => Number) @IsInt() @Min(0) @Max(64) API_PROCESSES = 1;
+  /** Lifetime of the signed photo links in event details (they also end with the session that got them). */
+  @Type(() => Number) @IsInt() @Min(30) @Max(86400) PHOTO_LINK_SECONDS = 600;
   @Type(() => Number) @IsInt() @Min(1024) UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
   @Type(() => Number) @IsInt() @Min(1) @Max(200) DB_POOL_SIZE = 20;
   @IsOptional() @IsIn(['error', 'warn', 'log', 'debug']) LOG_LEVEL: 'error' | 'warn' | 'log' | 'debug' = 'log';

@@ -1,9 +1,11 @@
 import type { SlaState, Stage, WorkflowEvent } from '#domain';
 
 // The API shapes are defined once, as TypeBox schemas, in libs/contracts; core maps its rows to them.
-import type { EventView } from '#contracts';
+import type { EventDetailView as EventDetailAnswer, EventView } from '#contracts';
 import type { EventEntity } from './event.entity.js';
-export type { EventDetailView, EventSource, EventView, TimelineView, Urgency } from '#contracts';
+export type { EventSource, EventView, TimelineView, Urgency } from '#contracts';
+/** An event with its timeline, as the service reads it; the API adds the signed photo links (PhotoLinks). */
+export type EventDetailView = Omit<EventDetailAnswer, 'photos'>;
 
 /** SQL select list producing an EventView-shaped row (alias `e`). */
 export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e.description, e.address,
