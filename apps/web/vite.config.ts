@@ -3,13 +3,29 @@
 import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vite';
+import type { Plugin } from 'vite';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/**
+ * Vant's icon font (vant/es/icon/index.css) names a CDN copy (at.alicdn.com) after the inline woff2 as a fallback: the
+ * fallback is removed, so the inline font is the only source and nothing is fetched from outside (used by /grid).
+ */
+function stripVantCdnFont(): Plugin {
+  return {
+    name: 'grid141-strip-vant-cdn-font',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]vant[\\/].*\.css$/.test(id.split('?')[0]!)) return null;
+      return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com[^)]*\)\s*format\(["']?woff["']?\)/g, ''), map: null };
+    },
+  };
+}
 
 export default defineConfig({
   root: here('.'),
   base: '/',
-  plugins: [vue()],
+  plugins: [vue(), stripVantCdnFont()],
   resolve: {
     alias: {
       '@shared': here('./src/shared'),
@@ -29,6 +45,7 @@ export default defineConfig({
         grid: here('./grid/index.html'),
         township: here('./township/index.html'),
         county: here('./county/index.html'),
+        admin: here('./admin/index.html'),
       },
     },
   },

@@ -83,6 +83,7 @@ export function homeOf(role: string): string {
     case 'grid_worker': return '/grid/';
     case 'township_dispatcher':
     case 'handler': return '/township/';
+    case 'admin': return '/admin/';
     default: return '/county/';
   }
 }
