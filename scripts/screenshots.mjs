@@ -1,0 +1,59 @@
+// Screenshots of the workspaces for the README, taken from a running platform (npm run demo): each page is opened by
+// its demo user through the login page, in Debian's Chromium with the Chinese font, and saved to docs/screenshots/.
+//   npm run screenshots                      (the demo on http://localhost:3000)
+//   SCREENSHOT_BASE=http://host:port npm run screenshots
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BASE = process.env.SCREENSHOT_BASE ?? `http://localhost:${process.env.PORT ?? 3000}`;
+const OUT = path.resolve(process.env.SCREENSHOT_DIR ?? 'docs/screenshots');
+const PASSWORD = process.env.DEMO_PASSWORD ?? 'Grid141!demo';
+const SHOTS = [
+  { file: 'grid.png', user: 'gw.330523001002001', path: '/grid/', viewport: { width: 390, height: 844 }, mobile: true },
+  { file: 'township.png', user: 'tw.330523001', path: '/township/', viewport: { width: 1920, height: 1080 } },
+  { file: 'county.png', user: 'county.op', path: '/county/', viewport: { width: 1920, height: 1080 } },
+  { file: 'admin.png', user: 'admin', path: '/admin/', viewport: { width: 1600, height: 900 } },
+];
+const only = process.argv.slice(2);
+
+mkdirSync(OUT, { recursive: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+let failed = 0;
+try {
+  for (const shot of SHOTS.filter((s) => only.length === 0 || only.includes(s.file.replace('.png', '')))) {
+    const context = await browser.newContext({
+      viewport: shot.viewport, isMobile: !!shot.mobile, hasTouch: !!shot.mobile, deviceScaleFactor: shot.mobile ? 2 : 1,
+      locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+      ...(shot.mobile ? { geolocation: { latitude: 30.6380, longitude: 119.6810 }, permissions: ['geolocation'] } : {}),
+    });
+    const page = await context.newPage();
+    const external = [];
+    page.on('request', (r) => { if (new URL(r.url()).host !== new URL(BASE).host && !/^(data|blob):/.test(r.url())) external.push(r.url()); });
+    try {
+      await page.goto(`${BASE}/`);
+      await page.fill('input[name=username]', shot.user);
+      await page.fill('input[name=password]', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(`**${shot.path}`, { timeout: 20_000 });
+      await page.waitForLoadState('networkidle', { timeout: 20_000 });
+      // pages mark themselves ready when their first data is on screen (data-ready on <body>); give it a moment otherwise
+      await page.waitForSelector('body[data-ready]', { timeout: 10_000 }).catch(() => undefined);
+      await page.screenshot({ path: path.join(OUT, shot.file) });
+      console.log(`${shot.file}: ${shot.user} at ${shot.viewport.width}×${shot.viewport.height}${external.length ? ` (EXTERNAL REQUESTS: ${external.join(' ')})` : ''}`);
+      if (external.length) failed++;
+    } catch (err) {
+      failed++;
+      console.error(`${shot.file}: ${err.message}`);
+    } finally {
+      await context.close();
+    }
+  }
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
