@@ -8,16 +8,32 @@ import type { Plugin } from 'vite';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
- * Vant's icon font (vant/es/icon/index.css) names a CDN copy (at.alicdn.com) after the inline woff2 as a fallback: the
- * fallback is removed, so the inline font is the only source and nothing is fetched from outside (used by /grid).
+ * Vendor strings that name another host, removed at build time so nothing can be fetched from outside:
+ * - Vant's icon font (vant/es/icon/index.css) names a CDN copy (at.alicdn.com) after the inline woff2 as a fallback:
+ *   the fallback is removed, the inline font is the only source (used by /grid);
+ * - Leaflet's attribution prefix links to leafletjs.com: kept as plain text "Leaflet" without the link (any map page);
+ * - socket.io-client's error text for a v2 server names its migration guide: the URL is dropped from the message;
+ * - Element Plus's deprecation warnings link to its documentation site: the link is dropped (the warning text stays).
  */
 function stripVantCdnFont(): Plugin {
   return {
     name: 'grid141-strip-vant-cdn-font',
     enforce: 'pre',
     transform(code, id) {
-      if (!/[\\/]vant[\\/].*\.css$/.test(id.split('?')[0]!)) return null;
-      return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com[^)]*\)\s*format\(["']?woff["']?\)/g, ''), map: null };
+      const file = id.split('?')[0]!;
+      if (/[\\/]vant[\\/].*\.css$/.test(file)) {
+        return { code: code.replace(/,\s*url\((?:https?:)?\/\/at\.alicdn\.com[^)]*\)\s*format\(["']?woff["']?\)/g, ''), map: null };
+      }
+      if (/[\\/]leaflet[\\/]dist[\\/]leaflet-src(?:\.esm)?\.js$/.test(file)) {
+        return { code: code.replace(/'<a href="https:\/\/leafletjs\.com"[^']*>'/, "'<span>'").replace("'Leaflet</a>'", "'Leaflet</span>'"), map: null };
+      }
+      if (/[\\/]socket\.io-client[\\/]build[\\/]esm[\\/]socket\.js$/.test(file)) {
+        return { code: code.replace(' (more information here: https://socket.io/docs/v3/migrating-from-2-x-to-3-0/)', ''), map: null };
+      }
+      if (/[\\/]element-plus[\\/]es[\\/].*\.mjs$/.test(file) && code.includes('https://element-plus.org/')) {
+        return { code: code.replace(/(["'`])https:\/\/element-plus\.org\/[^"'`]*\1/g, '""'), map: null };
+      }
+      return null;
     },
   };
 }
