@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig, AuthModule, CoreModule, UsersAdminModule } from '#core';
 import { AdminController } from './admin/admin.controller.js';
+import { AdminConsoleModule } from './admin/admin-console.module.js';
 import { UsersController } from './admin/users.controller.js';
 import { AttachmentsController } from './attachments/attachments.controller.js';
 import { AuthController } from './auth/auth.controller.js';
@@ -22,6 +23,7 @@ import { WebController } from './web/web.controller.js';
     AuthModule,
     LiveModule,
     UsersAdminModule,
+    AdminConsoleModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),

@@ -13,3 +13,6 @@ export * from './map.js';
 export * from './admin-users.js';
 export * from './labels.js';
 export * from './web.js';
+export * from './admin-reference.js';
+export * from './admin-audit.js';
+export * from './admin-regions.js';

@@ -657,10 +657,36 @@ export async function importRegionsGeoJson(
   filePath: string,
   opts: ImportRegionsOptions,
 ): Promise<ImportRegionsResult> {
+  const source = path.basename(filePath);
+  const plan = await planRegionsImport(db, JSON.parse(await readFile(filePath, 'utf8')), source, opts);
+  if (plan.accepted.length === 0 || (plan.rejected.length > 0 && !opts.skipRejected)) {
+    return { updated: 0, inserted: 0, rejected: plan.rejected };
+  }
+  return { ...(await applyRegionsImport(db, plan, source)), rejected: plan.rejected };
+}
+
+/** A feature the import accepts: its code, name (from the file), level, and MultiPolygon (WGS84) as GeoJSON text. */
+export interface RegionsImportCandidate {
+  code: string;
+  name: string | null;
+  kind: 'update' | 'insert';
+  level: RegionLevel;
+  geojson: string;
+}
+
+export interface RegionsImportPlan {
+  accepted: RegionsImportCandidate[];
+  rejected: ImportRegionsResult['rejected'];
+}
+
+/**
+ * Everything {@link importRegionsGeoJson} checks, without writing: which features would update or insert which region,
+ * and which are rejected and why. `doc` is the parsed GeoJSON; `source` names it in errors.
+ */
+export async function planRegionsImport(db: Queryable, doc0: unknown, source: string, opts: ImportRegionsOptions): Promise<RegionsImportPlan> {
   const codeProperty = opts.codeProperty ?? 'code';
   const nameProperty = opts.nameProperty ?? 'name';
-  const source = path.basename(filePath);
-  const doc = JSON.parse(await readFile(filePath, 'utf8')) as { type?: string; features?: unknown };
+  const doc = doc0 as { type?: string; features?: unknown } | null;
   if (doc?.type !== 'FeatureCollection' || !Array.isArray(doc.features)) {
     throw new Error(`${source} is not a GeoJSON FeatureCollection`);
   }
@@ -713,6 +739,7 @@ export async function importRegionsGeoJson(
     ),
   );
   const kinds = new Map<string, 'update' | 'insert'>();
+  const levels = new Map<string, RegionLevel>();
   accepted = accepted.filter((c) => {
     const level = known.get(c.code) ?? (c.code.length === 15 && villages.has(c.code.slice(0, 12)) ? 'grid' : undefined);
     if (!level) {
@@ -724,6 +751,7 @@ export async function importRegionsGeoJson(
       return false;
     }
     kinds.set(c.code, known.has(c.code) ? 'update' : 'insert');
+    levels.set(c.code, level);
     return true;
   });
 
@@ -747,10 +775,16 @@ export async function importRegionsGeoJson(
     });
   }
 
-  if (accepted.length === 0 || (rejected.length > 0 && !opts.skipRejected)) {
-    return { updated: 0, inserted: 0, rejected };
-  }
+  return {
+    accepted: accepted.map((c) => ({ code: c.code, name: c.name, kind: kinds.get(c.code)!, level: levels.get(c.code)!, geojson: c.geojson })),
+    rejected,
+  };
+}
 
+/** Writes the accepted features of a plan in one statement (see {@link importRegionsGeoJson}). */
+export async function applyRegionsImport(db: Queryable, plan: RegionsImportPlan, source: string): Promise<{ updated: number; inserted: number }> {
+  const accepted = plan.accepted;
+  if (accepted.length === 0) return { updated: 0, inserted: 0 };
   const [result] = await rows<{ updated: number; inserted: number }>(
     db,
     `WITH input AS (
@@ -771,10 +805,10 @@ export async function importRegionsGeoJson(
     [
       accepted.map((c) => c.code),
       accepted.map((c) => c.name),
-      accepted.map((c) => kinds.get(c.code)!),
+      accepted.map((c) => c.kind),
       accepted.map((c) => c.geojson),
       source,
     ],
   );
-  return { updated: result?.updated ?? 0, inserted: result?.inserted ?? 0, rejected };
+  return { updated: result?.updated ?? 0, inserted: result?.inserted ?? 0 };
 }

@@ -4,3 +4,8 @@ export * from './placement.js';
 export * from './user-admin.service.js';
 export * from './users-admin.module.js';
 export * from './roster.service.js';
+export * from '../units/units-admin.service.js';
+export * from '../categories/categories-admin.service.js';
+export * from '../regions/grids-admin.service.js';
+export * from '../regions/regions-admin.service.js';
+export * from '../audit/audit-admin.service.js';
