@@ -12,11 +12,15 @@ export const SlaRuleViewSchema = Shape('SlaRuleView', {
   urgency: StringEnum(URGENCIES),
   basis: StringEnum(SLA_BASES),
   acceptMinutes: Type.Number({ exclusiveMinimum: 0 }),
+  dispatchMinutes: Nullable(Type.Number({ exclusiveMinimum: 0, description: '派遣 limit; null: the 受理 limit applies.' })),
   signMinutes: Type.Number({ exclusiveMinimum: 0 }),
   handleMinutes: Type.Number({ exclusiveMinimum: 0 }),
   verifyMinutes: Type.Number({ exclusiveMinimum: 0 }),
   yellowRatio: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
   escalateGraceMinutes: Type.Number({ minimum: 0 }),
+  overallMinutes: Nullable(Type.Number({ exclusiveMinimum: 0, description: '整体时限, report to close, minutes of basis; null: none.' })),
+  superviseAfterMinutes: Nullable(Type.Number({ minimum: 0, description: 'Natural minutes red before the automatic 督办; null: never.' })),
+  maxExtensionDays: Type.Integer({ minimum: 0, description: '延期: natural days in all beyond a stage\'s original due time.' }),
   updatedAt: DateTime(),
 });
 export type SlaRuleView = Static<typeof SlaRuleViewSchema>;

@@ -42,7 +42,7 @@ export const WARNING_LABELS: Record<Warning, string> = { none: '正常', yellow:
 
 export const LEVEL_LABELS: Record<Level, string> = { village: '村社区', township: '乡镇', county: '县级' };
 
-export const STAGE_LABELS: Record<Stage, string> = { accept: '受理', sign: '签收', handle: '处置', verify: '核查' };
+export const STAGE_LABELS: Record<Stage, string> = { accept: '受理', dispatch: '派遣', sign: '签收', handle: '处置', verify: '核查' };
 
 export const URGENCY_LABELS: Record<'normal' | 'urgent', string> = { normal: '一般', urgent: '紧急' };
 

@@ -99,3 +99,25 @@ export function resumeDue(cal: WorkCalendar, basis: TimeBasis, suspendedAt: Date
   const left = remainingMinutes(cal, basis, dueAt, suspendedAt);
   return left > 0 ? addWorkingMinutes(cal, resumedAt, left) : subtractWorkingMinutes(cal, resumedAt, -left);
 }
+
+/** Extension (延期) rules of a county: total extra time over the original due, in natural days (12345 practice: 20). */
+export const DEFAULT_MAX_EXTENSION_DAYS = 20;
+
+/**
+ * Why an extension to `until` may not be asked now, or null. It must be asked before the stage is due (DOMAIN §3.2:
+ * filed **before** the deadline), move the due time later, and keep the total extension — `until` against the due
+ * time before the first extension of this stage (`originalDueAt`) — within `maxDays` natural days.
+ */
+export function extensionProblem(input: { now: Date; dueAt: Date | null; originalDueAt: Date | null; until: Date;
+  maxDays?: number }): string | null {
+  const { now, dueAt, until } = input;
+  if (!dueAt) return null; // no limit runs (no rule): nothing to extend against
+  if (now.getTime() >= dueAt.getTime()) return 'an extension must be asked before the deadline; this stage is already overdue';
+  if (until.getTime() <= dueAt.getTime()) return `until must be after the current due time ${dueAt.toISOString()}`;
+  const original = input.originalDueAt ?? dueAt;
+  const maxDays = input.maxDays ?? DEFAULT_MAX_EXTENSION_DAYS;
+  if (until.getTime() - original.getTime() > maxDays * 86_400_000) {
+    return `an extension may add at most ${maxDays} days in all to the original due time ${original.toISOString()}`;
+  }
+  return null;
+}

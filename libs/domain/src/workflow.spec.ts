@@ -85,12 +85,12 @@ function deepFreeze<T>(value: T): T {
 describe('workflow constants', () => {
   it('maps statuses to SLA stages', () => {
     expect(stageOf('reported')).toBe('accept');
-    expect(stageOf('accepted')).toBe('accept');
+    expect(stageOf('accepted')).toBe('dispatch'); // 受理 and 派遣 are separate steps (DOMAIN §3.4)
     expect(stageOf('dispatched')).toBe('sign');
     expect(stageOf('handling')).toBe('handle');
     expect(stageOf('handled')).toBe('verify');
     for (const status of ['closed', 'rejected', 'merged', 'suspended'] as const) expect(stageOf(status)).toBeNull();
-    expect(STAGES).toEqual(['accept', 'sign', 'handle', 'verify']);
+    expect(STAGES).toEqual(['accept', 'dispatch', 'sign', 'handle', 'verify']);
   });
 
   it('lists open statuses as everything but closed, rejected and merged', () => {
@@ -161,12 +161,12 @@ describe('createReport (上报)', () => {
 });
 
 describe('accept (受理)', () => {
-  it('moves reported to accepted and keeps the centre as owner', () => {
+  it('moves reported to accepted, keeps the centre as owner, ends the 受理 clock and starts the 派遣 clock', () => {
     const before = reported();
     const { event, timeline, effects } = run(before, { type: 'accept', note: 'valid' });
     expect(event).toMatchObject({ status: 'accepted', ownerUnitCode: 'C1', version: 2 });
     expect(timeline).toMatchObject({ type: 'accept', fromStatus: 'reported', toStatus: 'accepted', note: 'valid' });
-    expect(effects).toEqual([{ kind: 'stage', stage: 'accept' }]);
+    expect(effects).toEqual([{ kind: 'stage', stage: 'dispatch' }]);
   });
 
   it('is not allowed twice', () => {
@@ -303,7 +303,7 @@ describe('return (退回)', () => {
       expect(timeline.data).toEqual({ reason: 'not our remit' });
       expect(effects).toEqual([
         { kind: 'notify', unitCode: 'C1', topic: 'return' },
-        { kind: 'stage', stage: 'accept' },
+        { kind: 'stage', stage: 'dispatch' },
       ]);
     }
   });
@@ -580,7 +580,7 @@ describe('rate (满意度)', () => {
       closedAt: null,
       rating: 2,
     });
-    expect(effects).toContainEqual({ kind: 'stage', stage: 'accept' });
+    expect(effects).toContainEqual({ kind: 'stage', stage: 'dispatch' });
     // After the redo it can be closed and rated again.
     const redone = act(act(event, { type: 'dispatch', unitCode: 'H2' }), { type: 'sign' }, otherHandler);
     const reclosed = act(act(redone, { type: 'feedback', note: 'redone' }, otherHandler), { type: 'verify', pass: true });
@@ -687,7 +687,7 @@ describe('transition in general', () => {
       ['accept', 'escalate', 'merge', 'reject', 'urge'].sort(),
     );
     expect(allowedActions(handling(), handler).sort()).toEqual(['feedback', 'request_extension', 'return'].sort());
-    expect(allowedActions(handling(), system).sort()).toEqual(['urge', 'warn'].sort());
+    expect(allowedActions(handling(), system).sort()).toEqual(['supervise', 'urge', 'warn'].sort());
     expect(allowedActions(closed(), reporter)).toEqual(['rate']);
     expect(allowedActions(handling(), admin)).toEqual([]);
   });
@@ -919,7 +919,8 @@ describe('workflow properties', () => {
           if (event.status !== before.status) {
             const stages = effects.filter((effect) => effect.kind === 'stage');
             check(
-              JSON.stringify(stages) === JSON.stringify([{ kind: 'stage', stage: stageOf(event.status) }]),
+              // an escalation starts the next level's 受理 clock; otherwise the new status's stage
+              JSON.stringify(stages) === JSON.stringify([{ kind: 'stage', stage: action.type === 'escalate' ? 'accept' : stageOf(event.status) }]),
               () => `stage effects ${JSON.stringify(stages)}`,
             );
             check(action.type === 'warn' || event.warning === 'none', () => 'warning kept across a status change');

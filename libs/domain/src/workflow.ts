@@ -61,16 +61,23 @@ export const ROLES = [
 export type Role = (typeof ROLES)[number];
 export type ActorRole = Role | 'system';
 
-/** SLA stages: accept 受理, sign 签收, handle 处置, verify 核查. */
-export const STAGES = ['accept', 'sign', 'handle', 'verify'] as const;
+/**
+ * SLA stages (环节): accept 受理, dispatch 派遣, sign 签收, handle 处置, verify 核查. 受理 and 派遣 are separate steps with
+ * limits of their own (DOMAIN §3.4): accepting ends the 受理 clock and starts the 派遣 clock.
+ */
+export const STAGES = ['accept', 'dispatch', 'sign', 'handle', 'verify'] as const;
 export type Stage = (typeof STAGES)[number];
 
-/** The SLA stage whose clock runs while the event is in `status` (null: no clock). */
+/**
+ * The SLA stage whose clock runs while the event is in `status` (null: no clock). An escalated event waits in
+ * 'accepted' with the next level's 受理 clock running (the escalate step names that stage itself).
+ */
 export function stageOf(status: EventStatus): Stage | null {
   switch (status) {
     case 'reported':
-    case 'accepted':
       return 'accept';
+    case 'accepted':
+      return 'dispatch';
     case 'dispatched':
       return 'sign';
     case 'handling':
@@ -281,7 +288,7 @@ const RULES: Record<ActionType, ActionRule> = {
     state: statusIn(...OPEN_STATUSES),
     who: { ...centre, anyUnitRoles: ['county_operator', 'county_leader', 'system'] },
   },
-  supervise: { state: statusIn(...OPEN_STATUSES), who: anyUnit('county_leader', 'county_operator') },
+  supervise: { state: statusIn(...OPEN_STATUSES), who: anyUnit('county_leader', 'county_operator', 'system') },
   rate: {
     state: both(statusIn('closed'), (e) => (e.rating !== null ? 'the event has already been rated' : null)),
     who: { ...centre, reporter: true },
@@ -386,11 +393,24 @@ function requireBoolean(value: unknown, field: string): boolean {
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** A valid ISO date (date-only or date-time with a zone) strictly after `now`, normalised to UTC ISO. */
+/**
+ * A date-only deadline ('YYYY-MM-DD') means the end of that working day in Asia/Shanghai: 17:30 +08:00 (the end of
+ * DEFAULT_WORKING_HOURS), never UTC midnight (08:00 in Beijing). Date-times pass unchanged.
+ */
+export function deadlineInstant(value: string): string {
+  return DATE_ONLY.test(value) ? `${value}T17:30:00+08:00` : value;
+}
+
+/** A valid ISO date (date-only: 17:30 Asia/Shanghai of that day; or date-time with a zone) strictly after `now`, normalised to UTC ISO. */
 function requireFutureIso(value: unknown, now: Date, field: string): string {
   if (typeof value !== 'string' || !ISO_DATE.test(value)) throw invalid(field, `${field} must be an ISO date`);
-  const time = Date.parse(value);
+  const time = Date.parse(deadlineInstant(value));
+  const midnight = Date.parse(`${value.slice(0, 10)}T00:00:00Z`);
+  if (Number.isNaN(midnight) || new Date(midnight).toISOString().slice(0, 10) !== value.slice(0, 10)) {
+    throw invalid(field, `${field} must be an ISO date`); // e.g. 2026-02-30, which Date.parse rolls over
+  }
   if (Number.isNaN(time)) throw invalid(field, `${field} must be an ISO date`);
   if (time <= now.getTime()) throw invalid(field, `${field} must be after now`);
   return new Date(time).toISOString();
@@ -429,6 +449,8 @@ interface Step {
   notify?: readonly (string | null)[];
   /** Restart the SLA stage clock even though the status may not change (approved extension, escalation). */
   restartStage?: boolean;
+  /** The stage that starts, when it is not stageOf(the new status) (escalation: the next level's 受理). */
+  stage?: Stage | null;
 }
 
 type Apply = (event: WorkflowEvent, action: WorkflowAction, actor: WorkflowActor, now: Date) => Step;
@@ -538,6 +560,7 @@ const APPLY: Record<ActionType, Apply> = {
       notify: [e.handlerUnitCode],
       // The new centre's 受理 clock starts even when the status stays 'accepted'.
       restartStage: true,
+      stage: 'accept',
     };
   },
 
@@ -649,7 +672,7 @@ export function transition(
   };
   if (next.ownerUnitCode !== event.ownerUnitCode) notify(next.ownerUnitCode);
   for (const unitCode of step.notify ?? []) notify(unitCode);
-  if (stageRestarts) effects.push({ kind: 'stage', stage: stageOf(next.status) });
+  if (stageRestarts) effects.push({ kind: 'stage', stage: step.stage !== undefined ? step.stage : stageOf(next.status) });
 
   const timeline: TimelineEntry = {
     type: action.type,

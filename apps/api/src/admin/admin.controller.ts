@@ -16,11 +16,15 @@ export class SlaRuleDto implements SlaRuleInput {
   @Enum(URGENCIES) urgency: 'normal' | 'urgent';
   @Enum(SLA_BASES, { description: 'working: 08:30–12:00 and 13:30–17:30 on working days (Asia/Shanghai); natural: wall-clock time.' }) basis: 'working' | 'natural';
   @Num({ ...MINUTES, description: '受理 limit, minutes' }) acceptMinutes: number;
+  @Num({ ...MINUTES, optional: true, nullable: true, description: '派遣 limit, minutes; absent or null: the 受理 limit (受理 and 派遣 are separate steps).' }) dispatchMinutes?: number | null;
   @Num({ ...MINUTES, description: '签收 limit, minutes' }) signMinutes: number;
   @Num({ ...MINUTES, description: '处置 limit, minutes' }) handleMinutes: number;
   @Num({ ...MINUTES, description: '核查 limit, minutes' }) verifyMinutes: number;
   @Num({ min: 0.01, max: 0.99, optional: true, description: 'Share of a limit at which the event turns yellow (default 0.8).' }) yellowRatio?: number;
-  @Num({ min: 0, max: 525_600, optional: true, description: 'Minutes after red before a 受理/签收 stage escalates (default 0).' }) escalateGraceMinutes?: number;
+  @Num({ min: 0, max: 525_600, optional: true, description: 'Minutes after red before a 受理/派遣/签收 stage escalates (default 0).' }) escalateGraceMinutes?: number;
+  @Num({ ...MINUTES, optional: true, nullable: true, description: '整体时限 (report to close), minutes of basis; absent or null: none.' }) overallMinutes?: number | null;
+  @Num({ min: 0, max: 525_600, optional: true, nullable: true, description: 'Natural minutes a stage may stay red before the automatic 督办; absent: 7200 (5 days); null: never.' }) superviseAfterMinutes?: number | null;
+  @Int({ min: 0, max: 366, optional: true, description: '延期 cap: natural days in all beyond a stage\'s original due time (default 20).' }) maxExtensionDays?: number;
 }
 
 export class CalendarDayDto {

@@ -17,11 +17,14 @@ import { SettingsVersionEntity } from '../sla/settings-version.entity.js';
 import { SlaRuleEntity } from '../sla/sla-rule.entity.js';
 import { PlatformTypeEntity } from '../units/platform-type.entity.js';
 import { UnitEntity } from '../units/unit.entity.js';
+import { EventFactEntity } from '../stats/event-fact.entity.js';
+import { StageFactEntity } from '../stats/stage-fact.entity.js';
+import { StatsWeightEntity } from '../stats/stats-weight.entity.js';
 
 /** Every table, one entity each: the single definition of the schema that migrations are generated from. */
 export const ENTITIES = [
   RegionEntity, PlatformTypeEntity, UnitEntity, UserEntity, SessionEntity, RefreshTokenEntity, CategoryEntity,
   SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
   AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
-  MapRegionTotalEntity,
+  MapRegionTotalEntity, EventFactEntity, StageFactEntity, StatsWeightEntity,
 ];

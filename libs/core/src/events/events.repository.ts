@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TimelineEntry, WorkflowEvent } from '#domain';
+import type { FactsDelta, TimelineEntry, WorkflowEvent } from '#domain';
 import type { ChangeView } from '#contracts';
 import type { StagePlan } from '../sla/sla.service.js';
 import type { Actor } from '../auth/actor.js';
@@ -53,6 +53,8 @@ export type NewEventRow = Pick<EventEntity, 'id' | 'countyCode' | 'categoryCode'
   lng: number;
   lat: number;
   stage: StagePlan;
+  /** 整体时限 under the rule in force (event_facts). */
+  overallDueAt: Date | null;
 };
 
 export type OutboxMessage = Pick<OutboxMessageEntity, 'topic' | 'payload'>;
@@ -133,6 +135,10 @@ export class EventsRepository {
        ), ob AS (
          INSERT INTO outbox (topic, aggregate_id, payload)
          SELECT m->>'topic', ev.id, ${WITH_POSITION} FROM ev, act, jsonb_array_elements($29::jsonb) m
+       ), ef AS (
+         INSERT INTO event_facts (event_id, grid_code, category_code, urgency, source, reporter_id, self_resolved, reported_at, overall_due_at,
+           stage_base_due_at)
+         SELECT id, grid_code, category_code, urgency, source, reporter_id, resolved_on_site, created_at, $39, stage_due_at FROM ev
        )
        SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
@@ -140,7 +146,7 @@ export class EventsRepository {
         state.centreUnitCode, row.suggestedUnitCode, state.involvedUnitCodes, state.reporterId, state.resolvedOnSite,
         row.attachmentIds, row.stage.stage, row.stage.dueAt, state.version, entry.actorRole, entry.note, entry.at,
         JSON.stringify(outbox), entry.unitCode, row.stage.yellowAt, row.stage.escalateAt, row.stage.basis, row.slaNextAt,
-        versions.calendar, versions.rules, versions.reference, row.demo],
+        versions.calendar, versions.rules, versions.reference, row.demo, row.overallDueAt],
       'insert_report',
     );
     const { guardOk, ...inserted } = rows[0]!;
@@ -153,7 +159,8 @@ export class EventsRepository {
    */
   async applyTransition(sql: Sql, id: string, fromVersion: number, state: WorkflowEvent,
     stage: StagePlan | undefined, slaNextAt: Date | null,
-    entry: TimelineEntry, outbox: OutboxMessage[]): Promise<boolean> {
+    entry: TimelineEntry, outbox: OutboxMessage[], facts: FactsDelta, stageStarted: boolean): Promise<boolean> {
+    // a stage that starts now (not one that resumes or is extended) has its base due time recorded: the extension cap
     const updated = await sql.exec(
       `UPDATE events SET status = $3, level = $4, warning = $5, owner_unit_code = $6, centre_unit_code = $7,
           handler_unit_code = $8, support_unit_codes = $9, involved_unit_codes = $10, assignee_id = $11,
@@ -177,16 +184,63 @@ export class EventsRepository {
         stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null, stage?.basis ?? null, slaNextAt],
     );
     if (updated.rowCount !== 1) return false;
+    const f = facts;
+    const e = f.ended;
+    const lateHandle = e && e.stage === 'handle' && e.onTime === false ? 1 : 0;
     await sql.query(
       `WITH act AS (
          INSERT INTO event_actions (event_id, type, from_status, to_status, from_level, to_level, actor_id, actor_role, unit_code, note, data, attachment_ids, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          RETURNING id, xid
+       ), ob AS (
+         INSERT INTO outbox (topic, aggregate_id, payload)
+         SELECT m->>'topic', $1, ${WITH_POSITION} FROM act, jsonb_array_elements($14::jsonb) m
+       ), ef AS (
+         UPDATE event_facts f SET
+           accepted_at = coalesce(f.accepted_at, $29::timestamptz),
+           dispatched_at = coalesce(f.dispatched_at, $30::timestamptz),
+           wrong_dispatch_count = f.wrong_dispatch_count + CASE WHEN cardinality($31::text[]) > 0 AND f.dispatch_level = $5
+             AND NOT f.handler_unit_codes @> $31::text[] THEN 1 ELSE 0 END,
+           handler_unit_codes = f.handler_unit_codes || ARRAY(SELECT u FROM unnest($31::text[]) WITH ORDINALITY x(u, i)
+             WHERE u <> ALL (f.handler_unit_codes) ORDER BY i),
+           dispatch_level = CASE WHEN cardinality($31::text[]) > 0 THEN $5 ELSE f.dispatch_level END,
+           closed_on_time = CASE WHEN f.closed_at IS NULL AND $32::timestamptz IS NOT NULL
+             THEN CASE WHEN f.overall_due_at IS NOT NULL THEN $32::timestamptz <= f.overall_due_at ELSE f.late_handle_count + $47 = 0 END
+             ELSE f.closed_on_time END,
+           resolution_level = CASE WHEN f.closed_at IS NULL THEN $33 ELSE f.resolution_level END,
+           close_unit_code = CASE WHEN f.closed_at IS NULL AND $32::timestamptz IS NOT NULL THEN $34 ELSE f.close_unit_code END,
+           closed_at = coalesce(f.closed_at, $32::timestamptz),
+           voided_at = coalesce(f.voided_at, $35::timestamptz),
+           merged_at = coalesce(f.merged_at, $36::timestamptz),
+           supervised_at = coalesce(f.supervised_at, $37::timestamptz),
+           first_rating = coalesce(f.first_rating, $38::smallint),
+           first_rated_at = coalesce(f.first_rated_at, $39::timestamptz),
+           last_rating = coalesce($38::smallint, f.last_rating),
+           rework_count = f.rework_count + $40, return_count = f.return_count + $41, buck_passing_count = f.buck_passing_count + $42,
+           extension_count = f.extension_count + $43, suspend_count = f.suspend_count + $44, escalate_count = f.escalate_count + $45,
+           urge_count = f.urge_count + $46, late_handle_count = f.late_handle_count + $47,
+           suspended_minutes = f.suspended_minutes + $28,
+           stage_pause_working_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_working_minutes + $27 END,
+           stage_pause_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_minutes + $28 END,
+           stage_base_due_at = CASE WHEN $48 THEN $49::timestamptz ELSE f.stage_base_due_at END
+         FROM (SELECT stage_pause_working_minutes AS pw, stage_pause_minutes AS pm FROM event_facts WHERE event_id = $1) o
+         WHERE f.event_id = $1
+         RETURNING o.pw, o.pm, f.grid_code, f.category_code
        )
-       INSERT INTO outbox (topic, aggregate_id, payload)
-       SELECT m->>'topic', $1, ${WITH_POSITION} FROM act, jsonb_array_elements($14::jsonb) m`,
+       INSERT INTO stage_facts (event_id, action_id, stage, ended_by, unit_code, level, grid_code, category_code, started_at, due_at,
+         ended_at, basis, limit_minutes, on_time, working_minutes, warning)
+       SELECT $1, act.id, $16, $17, $18, $19, ef.grid_code, ef.category_code, $20, $21, $13, $22,
+              $23::numeric - CASE WHEN $22 = 'working' THEN ef.pw ELSE ef.pm END, $24, greatest(0, $25::numeric - ef.pw), $26
+         FROM act, ef WHERE $15`,
       [id, entry.type, entry.fromStatus, entry.toStatus, entry.fromLevel, entry.toLevel, entry.actorId, entry.actorRole,
-        entry.unitCode, entry.note, JSON.stringify(entry.data), entry.attachmentIds, entry.at, JSON.stringify(outbox)],
+        entry.unitCode, entry.note, JSON.stringify(entry.data), entry.attachmentIds, entry.at, JSON.stringify(outbox),
+        e !== null, e?.stage ?? null, e?.endedBy ?? null, e?.unitCode ?? null, e?.level ?? null, e?.startedAt ?? null, e?.dueAt ?? null,
+        e?.basis ?? null, e?.grossLimitMinutes ?? null, e?.onTime ?? null, e?.grossWorkingMinutes ?? 0, e?.warning ?? null,
+        f.pause?.workingMinutes ?? 0, f.pause?.minutes ?? 0,
+        f.acceptedAt, f.dispatchedAt, f.dispatchUnits, f.closed?.at ?? null, f.closed?.level ?? null, f.closed?.unitCode ?? null,
+        f.voidedAt, f.mergedAt, f.supervisedAt, f.rating?.score ?? null, f.rating?.at ?? null,
+        f.rework, f.returns, f.buckPassing, f.extensions, f.suspends, f.escalations, f.urges, lateHandle,
+        stageStarted, stage?.dueAt ?? null],
     );
     return true;
   }

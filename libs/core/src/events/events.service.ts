@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { authorize, createReport, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
-import type { SlaDecision, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect } from '#domain';
+import { authorize, createReport, deadlineInstant, extensionProblem, factsOf, nextSlaMark, OPEN_STATUSES, transition, WorkflowError } from '#domain';
+import type { SlaDecision, SlaState, TransitionResult, WorkflowAction, WorkflowActor, WorkflowEffect, WorkflowEvent } from '#domain';
 import { CHANGE_POSITION_PATTERN } from '#contracts';
 import type { ChangePage, ChangeView, EventActionRequest, EventPage, ReportEventRequest } from '#contracts';
 export type { EventPage } from '#contracts';
@@ -12,7 +12,7 @@ import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { SlaService } from '../sla/sla.service.js';
 import { SETTINGS_VERSIONS_SQL } from '../sla/sla.service.js';
-import { newSlaSubject } from '../sla/sla.service.js';
+import { newSlaSubject, overallDue, ruleFor, superviseAt } from '../sla/sla.service.js';
 import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
@@ -105,6 +105,12 @@ function outboxOf(eventId: string, regionCode: string, result: TransitionResult)
 }
 
 const workflowActor = (actor: Actor): WorkflowActor => ({ id: actor.id, role: actor.role, unitCode: actor.unitCode });
+
+/** The policy's view of an event: its marks, plus when a red stage is put under 督办 by the rule in force. */
+export function slaStateWith(settings: SlaSettings, subject: { categoryCode: string; urgency: string },
+  state: Pick<WorkflowEvent, 'status' | 'level' | 'warning' | 'supervised'>, marks: Parameters<typeof toSlaState>[1]): SlaState {
+  return { ...toSlaState(state, marks), supervised: state.supervised, superviseAt: superviseAt(settings, subject, marks.dueAt) };
+}
 
 function stageEffect(effects: WorkflowEffect[]) {
   return effects.find((f): f is Extract<WorkflowEffect, { kind: 'stage' }> => f.kind === 'stage');
@@ -210,12 +216,12 @@ export class EventsService {
       note: input.description, attachmentIds }, workflowActor(actor), now);
     const urgency = input.urgency ?? route.defaultUrgency;
     const stage = this.sla.planWith(settings, newSlaSubject(input.categoryCode, urgency), stageEffect(result.effects)?.stage ?? null, now, 'start');
-    const slaNextAt = nextSlaMark(toSlaState(result.event, stage));
+    const slaNextAt = nextSlaMark(slaStateWith(settings, { categoryCode: input.categoryCode, urgency }, result.event, stage));
     const { row, guardOk } = await this.events.insertReport(this.db, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
       address: input.address ?? null, urgency, source: report.source, demo: report.demo, lng: report.lng, lat: report.lat, gridCode: route.grid,
       villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
-      stage, slaNextAt,
+      stage, slaNextAt, overallDueAt: overallDue(settings, { categoryCode: input.categoryCode, urgency }, now),
     }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
     if (!guardOk) return 'refused';
     if (!row) return null;
@@ -289,7 +295,7 @@ export class EventsService {
       const wfActor = workflowActor(actor);
       // State, role and unit come first (the domain's order); references in the payload are checked after.
       this.domain(() => authorize(toWorkflowEvent(row), input.type, wfActor));
-      const action = await this.resolve(sql, actor, row, input);
+      const action = await this.resolve(sql, actor, row, input, now);
       return this.apply(sql, row, action, wfActor, now);
     });
     this.timers.reschedule(id, applied.previousMark, applied.nextMark);
@@ -308,7 +314,8 @@ export class EventsService {
     for (const d of decisions) {
       const action: WorkflowAction = d.kind === 'warn' ? { type: 'warn', warning: d.warning }
         : d.kind === 'urge' ? { type: 'urge', note: d.note }
-          : { type: 'escalate', reason: d.reason, unitCode: this.nextCentre(current) };
+          : d.kind === 'supervise' ? { type: 'supervise', note: d.note }
+            : { type: 'escalate', reason: d.reason, unitCode: this.nextCentre(current) };
       const applied: Applied = await this.apply(sql, current, action, system, now);
       last = { ...applied, previousMark: firstMark };
       current = applied.row;
@@ -318,18 +325,24 @@ export class EventsService {
 
   /** Applies a transition to a loaded row inside a transaction; used by users' actions and by SLA automation. */
   async apply(sql: Sql, row: EventRow, action: WorkflowAction, actor: WorkflowActor, now: Date): Promise<Applied> {
-    const result = this.domain(() => transition(toWorkflowEvent(row), action, actor, now));
+    const before = toWorkflowEvent(row);
+    const result = this.domain(() => transition(before, action, actor, now));
     const effect = stageEffect(result.effects);
+    const settings = await this.sla.settings(sql);
     let stage: StagePlan | undefined;
+    let change: StageChange | undefined;
     if (effect) {
-      const change: StageChange = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
+      change = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
         : action.type === 'approve_extension' ? 'extend' : 'start';
-      stage = await this.sla.plan(sql, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
+      stage = this.sla.planWith(settings, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
     }
     const marks = stage ?? { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt, escalateAt: row.stageEscalateAt, pausedAt: row.stagePausedAt };
-    const nextMark = nextSlaMark(toSlaState(result.event, marks));
+    const nextMark = nextSlaMark(slaStateWith(settings, row, result.event, marks));
+    // the facts of evaluation, in the same transaction: the stage this ended, the quality counters
+    const facts = factsOf(settings.calendar, before, { stage: row.stage, basis: row.slaBasis, startedAt: row.stageStartedAt,
+      dueAt: row.stageDueAt, pausedAt: row.stagePausedAt }, action, result, change, now);
     const ok = await this.events.applyTransition(sql, row.id, row.version, result.event, stage, nextMark, result.timeline,
-      outboxOf(row.id, row.regionCode, result));
+      outboxOf(row.id, row.regionCode, result), facts, change === 'start');
     if (!ok) throw Problem.conflict(`event ${row.id} was changed by someone else: reload and retry`, 'urn:grid141:problem:stale-version');
     const [fresh] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [row.id]);
     return { row: fresh!, previousMark: row.slaNextAt, nextMark };
@@ -351,7 +364,7 @@ export class EventsService {
   }
 
   /** Fills in what the application knows (next level's centre) and checks references against the database. */
-  private async resolve(sql: Sql, actor: Actor, row: EventRow, input: EventActionRequest): Promise<WorkflowAction> {
+  private async resolve(sql: Sql, actor: Actor, row: EventRow, input: EventActionRequest, now: Date): Promise<WorkflowAction> {
     const action: WorkflowAction = { ...input };
     delete (action as { expectedVersion?: number }).expectedVersion;
     if (input.type === 'dispatch') {
@@ -367,8 +380,23 @@ export class EventsService {
       if (!target) throw Problem.invalidField('targetEventId', `event ${input.targetEventId} not found`);
       if (!OPEN_STATUSES.includes(target.status)) throw Problem.invalidField('targetEventId', `event ${target.code} is ${target.status} and cannot take duplicates`);
     }
+    if (input.type === 'request_extension' && typeof input.until === 'string') await this.checkExtension(sql, row, input.until, now);
     await this.checkAttachments(sql, actor, input.attachmentIds ?? []);
     return action;
+  }
+
+  /**
+   * 延期: asked before the handling stage is due, to a later time, within the rule's cap (max_extension_days natural days
+   * in all beyond the stage's due time before its first extension). A date means 17:30 Asia/Shanghai of that day.
+   */
+  private async checkExtension(sql: Sql, row: EventRow, untilText: string, now: Date): Promise<void> {
+    const until = new Date(deadlineInstant(untilText));
+    if (Number.isNaN(until.getTime())) return; // the domain names the malformed field
+    const settings = await this.sla.settings(sql);
+    const [facts] = await sql.query<{ baseDue: Date | null }>(`SELECT stage_base_due_at AS "baseDue" FROM event_facts WHERE event_id = $1`, [row.id]);
+    const problem = extensionProblem({ now, dueAt: row.stageDueAt, originalDueAt: facts?.baseDue ?? null, until,
+      maxDays: ruleFor(settings, row)?.maxExtensionDays });
+    if (problem) throw Problem.invalidField('until', problem);
   }
 
   private async checkDispatchTarget(sql: Sql, row: EventRow, field: string, code: string): Promise<void> {

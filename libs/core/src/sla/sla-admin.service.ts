@@ -15,13 +15,22 @@ export interface SlaRuleInput {
   verifyMinutes: number;
   yellowRatio?: number;
   escalateGraceMinutes?: number;
+  /** 派遣; absent or null: the 受理 limit. */
+  dispatchMinutes?: number | null;
+  /** 整体时限; absent or null: none. */
+  overallMinutes?: number | null;
+  /** Red this long → automatic 督办; absent: 7200 (5 days); null: never. */
+  superviseAfterMinutes?: number | null;
+  maxExtensionDays?: number;
 }
 
 export type CalendarDayInput = CalendarDayView;
 
 const RULE_COLUMNS = `id, category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS "acceptMinutes",
   sign_minutes::float8 AS "signMinutes", handle_minutes::float8 AS "handleMinutes", verify_minutes::float8 AS "verifyMinutes",
-  yellow_ratio::float8 AS "yellowRatio", escalate_grace_minutes::float8 AS "escalateGraceMinutes", updated_at AS "updatedAt"`;
+  yellow_ratio::float8 AS "yellowRatio", escalate_grace_minutes::float8 AS "escalateGraceMinutes",
+  dispatch_minutes::float8 AS "dispatchMinutes", overall_minutes::float8 AS "overallMinutes",
+  supervise_after_minutes::float8 AS "superviseAfterMinutes", max_extension_days AS "maxExtensionDays", updated_at AS "updatedAt"`;
 
 /** A rule as selected with RULE_COLUMNS, mapped to the API shape. */
 const toRuleView = (row: Omit<SlaRuleView, 'updatedAt'> & { updatedAt: Date }): SlaRuleView => ({ ...row, updatedAt: row.updatedAt.toISOString() });
@@ -51,14 +60,17 @@ export class SlaAdminService {
         throw Problem.invalidField('categoryCode', `unknown category ${input.categoryCode}`);
       }
       const params = [input.categoryCode, input.urgency, input.basis, input.acceptMinutes, input.signMinutes, input.handleMinutes,
-        input.verifyMinutes, input.yellowRatio ?? 0.8, input.escalateGraceMinutes ?? 0];
+        input.verifyMinutes, input.yellowRatio ?? 0.8, input.escalateGraceMinutes ?? 0, input.dispatchMinutes ?? null,
+        input.overallMinutes ?? null, input.superviseAfterMinutes === undefined ? 7200 : input.superviseAfterMinutes, input.maxExtensionDays ?? 20];
       const updated = await sql.query<RuleRow>(
         `UPDATE sla_rules SET basis = $3, accept_minutes = $4, sign_minutes = $5, handle_minutes = $6, verify_minutes = $7,
-            yellow_ratio = $8, escalate_grace_minutes = $9, updated_at = now()
+            yellow_ratio = $8, escalate_grace_minutes = $9, dispatch_minutes = $10, overall_minutes = $11, supervise_after_minutes = $12,
+            max_extension_days = $13, updated_at = now()
           WHERE coalesce(category_code, '*') = coalesce($1::varchar, '*') AND urgency = $2 RETURNING ${RULE_COLUMNS}`, params);
       const row = updated[0] ?? (await sql.query<RuleRow>(
-        `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio, escalate_grace_minutes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${RULE_COLUMNS}`, params))[0];
+        `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio,
+            escalate_grace_minutes, dispatch_minutes, overall_minutes, supervise_after_minutes, max_extension_days)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${RULE_COLUMNS}`, params))[0];
       await sql.query(`UPDATE settings_versions SET version = version + 1 WHERE name = 'sla_rules'`);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'sla_rule.upsert', outcome: 'ok', detail: { ...input } }, sql);
       return toRuleView(row!);

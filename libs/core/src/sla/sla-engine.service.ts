@@ -3,9 +3,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { slaDecisions } from '#domain';
 import { AppConfig } from '../config/app-config.js';
 import { DbService } from '../database/db.service.js';
-import { toSlaState } from '../events/event.model.js';
+
 import { EventsRepository } from '../events/events.repository.js';
-import { EventsService } from '../events/events.service.js';
+import { EventsService, slaStateWith } from '../events/events.service.js';
+import { SlaService } from './sla.service.js';
 import { SlaTimers } from './sla-timers.js';
 
 export interface SweepResult {
@@ -39,6 +40,7 @@ export class SlaEngine {
     private readonly events: EventsRepository,
     private readonly service: EventsService,
     private readonly timers: SlaTimers,
+    private readonly sla: SlaService,
   ) {}
 
   /** Applies whatever is due for one event now; returns how many transitions were applied. */
@@ -46,7 +48,8 @@ export class SlaEngine {
     const outcome = await this.db.tx(async (sql) => {
       const row = await this.events.lockForSystem(sql, eventId);
       if (!row) return null;
-      const decisions = slaDecisions(toSlaState(row, { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt,
+      const settings = await this.sla.settings(sql);
+      const decisions = slaDecisions(slaStateWith(settings, row, row, { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt,
         escalateAt: row.stageEscalateAt, pausedAt: row.stagePausedAt }), now);
       if (decisions.length === 0) return { applied: 0, next: row.slaNextAt };
       const applied = await this.service.applySystem(sql, row, decisions, now);

@@ -15,6 +15,10 @@ import { CategoryEntity } from '../categories/category.entity.js';
 @Check('sla_rules_verify_minutes_check', `verify_minutes > 0`)
 @Check('sla_rules_yellow_ratio_check', `yellow_ratio > 0 AND yellow_ratio < 1`)
 @Check('sla_rules_escalate_grace_minutes_check', `escalate_grace_minutes >= 0`)
+@Check('sla_rules_dispatch_minutes_check', `dispatch_minutes > 0`)
+@Check('sla_rules_overall_minutes_check', `overall_minutes > 0`)
+@Check('sla_rules_supervise_after_minutes_check', `supervise_after_minutes >= 0`)
+@Check('sla_rules_max_extension_days_check', `max_extension_days >= 0`)
 // one rule per (category or default, urgency): a unique expression index on coalesce(category_code, '*'),
 // a known exception, see database/schema-drift.ts
 @Index('sla_rules_scope_idx', { synchronize: false })
@@ -35,6 +39,10 @@ export class SlaRuleEntity {
   @Column('numeric', { name: 'accept_minutes' })
   acceptMinutes: string;
 
+  /** 派遣 limit; null: the same as the 受理 limit. */
+  @Column('numeric', { name: 'dispatch_minutes', nullable: true })
+  dispatchMinutes: string | null;
+
   @Column('numeric', { name: 'sign_minutes' })
   signMinutes: string;
 
@@ -49,6 +57,18 @@ export class SlaRuleEntity {
 
   @Column('numeric', { name: 'escalate_grace_minutes', default: 0 })
   escalateGraceMinutes: string;
+
+  /** 整体时限: the whole case, report to close, in minutes of `basis` (null: none; 按期结案 then means no late 处置). */
+  @Column('numeric', { name: 'overall_minutes', nullable: true })
+  overallMinutes: string | null;
+
+  /** Red for longer than this (natural minutes after the due time; default 5 days) → automatic 督办; null: never. */
+  @Column('numeric', { name: 'supervise_after_minutes', nullable: true, default: 7200 })
+  superviseAfterMinutes: string | null;
+
+  /** 延期: at most this many natural days in all beyond a stage's original due time. */
+  @Column('int', { name: 'max_extension_days', default: 20 })
+  maxExtensionDays: number;
 
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' })
   updatedAt: Date;

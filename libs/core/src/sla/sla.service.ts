@@ -29,14 +29,40 @@ export const newSlaSubject = (categoryCode: string, urgency: 'normal' | 'urgent'
   stagePausedAt: null });
 
 /** A rule as the planner reads it: the scope columns of the entity, the minutes cast to numbers (numeric → float8). */
-export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'basis'> & {
+export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'basis' | 'maxExtensionDays'> & {
   accept: number;
+  /** 派遣 (the 受理 limit when the rule sets none). */
+  dispatch: number;
   sign: number;
   handle: number;
   verify: number;
   yellowRatio: number;
   graceMinutes: number;
+  /** 整体时限, minutes of basis; null: none. */
+  overall: number | null;
+  /** Natural minutes red before the automatic 督办; null: never. */
+  superviseAfter: number | null;
 };
+
+/** The rule of a category and urgency, else the county default of the urgency; null when neither exists. */
+export function ruleFor(settings: SlaSettings, subject: { categoryCode: string; urgency: string }): RuleRow | null {
+  return settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === subject.categoryCode)
+    ?? settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === null) ?? null;
+}
+
+/** 整体时限: the case's overall due time from the report under the rule in force (null: the rule sets none). */
+export function overallDue(settings: SlaSettings, subject: { categoryCode: string; urgency: string }, reportedAt: Date): Date | null {
+  const rule = ruleFor(settings, subject);
+  if (!rule || rule.overall === null) return null;
+  return addDuration(settings.calendar, rule.basis, reportedAt, rule.overall);
+}
+
+/** The instant a stage red since dueAt is put under 督办 automatically (null: the rule never does). */
+export function superviseAt(settings: SlaSettings, subject: { categoryCode: string; urgency: string }, dueAt: Date | null): Date | null {
+  const rule = ruleFor(settings, subject);
+  if (!rule || rule.superviseAfter === null || !dueAt) return null;
+  return new Date(dueAt.getTime() + Math.round(rule.superviseAfter * 60_000));
+}
 
 const EMPTY: StagePlan = { stage: null, basis: null, startedAt: null, yellowAt: null, dueAt: null, escalateAt: null, pausedAt: null };
 
@@ -89,9 +115,11 @@ export class SlaService {
     }
     if (this.rulesCache?.version !== versions.rules) {
       const rules = await sql.query<RuleRow>(
-        `SELECT category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS accept, sign_minutes::float8 AS sign,
+        `SELECT category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS accept,
+                coalesce(dispatch_minutes, accept_minutes)::float8 AS dispatch, sign_minutes::float8 AS sign,
                 handle_minutes::float8 AS handle, verify_minutes::float8 AS verify, yellow_ratio::float8 AS "yellowRatio",
-                escalate_grace_minutes::float8 AS "graceMinutes" FROM sla_rules`);
+                escalate_grace_minutes::float8 AS "graceMinutes", overall_minutes::float8 AS overall,
+                supervise_after_minutes::float8 AS "superviseAfter", max_extension_days AS "maxExtensionDays" FROM sla_rules`);
       this.rulesCache = { version: versions.rules, rules };
     }
     return { calendar: this.calendarCache.calendar, rules: this.rulesCache.rules };
@@ -114,8 +142,7 @@ export class SlaService {
       return { stage, basis: subject.slaBasis, startedAt: subject.stageStartedAt, yellowAt: shift(subject.stageYellowAt),
         dueAt: shift(subject.stageDueAt), escalateAt: shift(subject.stageEscalateAt), pausedAt: null };
     }
-    const rule = settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === subject.categoryCode)
-      ?? settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === null);
+    const rule = ruleFor(settings, subject);
     if (!rule) return { ...EMPTY, stage, startedAt: now };
     const ratio = rule.yellowRatio;
     const grace = rule.graceMinutes;
