@@ -15,6 +15,7 @@ import { HealthController } from './health/health.controller.js';
 import { MapController } from './map/map.controller.js';
 import { LiveModule } from './live/live.module.js';
 import { RegionsController } from './regions/regions.controller.js';
+import { StatsController } from './stats/stats.controller.js';
 import { WebController } from './web/web.controller.js';
 
 @Module({
@@ -29,7 +30,7 @@ import { WebController } from './web/web.controller.js';
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
     }),
   ],
-  controllers: [AdminController, UsersController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController, WebController],
+  controllers: [AdminController, UsersController, AuthController, EventsController, ChangesController, RegionsController, AttachmentsController, HealthController, MapController, WebController, StatsController],
   providers: [
     { provide: APP_GUARD, useClass: AuthGuard },
     { provide: APP_FILTER, useClass: ProblemFilter },

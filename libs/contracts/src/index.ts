@@ -16,3 +16,4 @@ export * from './web.js';
 export * from './admin-reference.js';
 export * from './admin-audit.js';
 export * from './admin-regions.js';
+export * from './stats.js';

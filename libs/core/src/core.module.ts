@@ -1,3 +1,4 @@
+import { StatsService } from './stats/stats.service.js';
 import { Module } from '@nestjs/common';
 import { AttachmentsService } from './attachments/attachments.service.js';
 import { AuditService } from './audit/audit.service.js';
@@ -20,7 +21,7 @@ import { SlaAdminService } from './sla/sla-admin.service.js';
 import { UnitsRepository } from './units/units.repository.js';
 
 const providers = [DbService, AuditService, RegionsRepository, UnitsRepository, CategoriesRepository,
-  EventsRepository, EventsService, EventViews, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService, MapRepository, MapService];
+  EventsRepository, EventsService, EventViews, RoutingCache, OutboxRelay, SlaService, SlaTimers, SlaEngine, SlaAdminService, AttachmentsService, MapRepository, MapService, StatsService];
 
 /** The feature services shared by the API and the worker (authentication is the API's: AuthModule). */
 @Module({

@@ -56,3 +56,7 @@ export * from './map/map.service.js';
 export * from './demo/index.js';
 export * from './demo/demo-purge.js';
 export * from './users/index.js';
+export * from './stats/stats.service.js';
+export * from './stats/event-fact.entity.js';
+export * from './stats/stage-fact.entity.js';
+export * from './stats/stats-weight.entity.js';
