@@ -8,6 +8,7 @@ bash scripts/ensure-deps.sh
 bash scripts/ensure-services.sh
 bash scripts/ensure-browser.sh
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p test/e2e/tsconfig.browser.json
 npm run --silent typecheck:web
 npx tsc -p tsconfig.build.json
 npm run --silent build:web
