@@ -23,6 +23,16 @@ async function feed(user: string, after?: string, limit?: number): Promise<{ ite
   if (res.status !== 200) throw new Error(`changes: ${res.status} ${res.text}`);
   return res.body;
 }
+/**
+ * The feed from `after` once `done` holds for its items: a change shows once every older transaction of the whole
+ * PostgreSQL server has ended, so another database's open transaction (a parallel run) may hold it back for a moment.
+ */
+async function feedUntil(user: string, after: string, done: (items: Change[]) => boolean, limit?: number): Promise<{ items: Change[]; nextCursor: string }> {
+  return waitFor('the changes below the horizon', async () => {
+    const page = await feed(user, after, limit);
+    return done(page.items) && page;
+  });
+}
 async function report(): Promise<{ id: string; version: number }> {
   const res = await (await api.as(GW)).post('/events', { id: newId(), categoryCode: '0901', description: '路边暴露垃圾', location: await pointIn(api.db, GRID) });
   expect(res.status).toBe(201);
@@ -37,7 +47,7 @@ describe('GET /api/v1/changes', () => {
     const ev = await report();
     const accepted = await (await api.as(TW)).post(`/events/${ev.id}/actions`, { type: 'accept' });
     expect(accepted.status).toBe(201);
-    const page = await feed(TW, head.nextCursor);
+    const page = await feedUntil(TW, head.nextCursor, (items) => items.filter((c) => c.event.id === ev.id).length >= 2);
     const mine = page.items.filter((c) => c.event.id === ev.id);
     expect(mine.map((c) => [c.type, c.toStatus])).toEqual([['report', 'reported'], ['accept', 'accepted']]);
     expect(mine.every((c) => c.event.version === 2)).toBe(true);
@@ -55,8 +65,10 @@ describe('GET /api/v1/changes', () => {
   it('shows only what the caller may see (another township sees nothing of it)', async () => {
     const head = await feed(OTHER_TW);
     const ev = await report();
+    // once the grid worker's feed has it, the other township's feed is past it too (same horizon) and must not have it
+    const gwHead = await feedUntil(GW, head.nextCursor, (items) => items.some((c) => c.event.id === ev.id));
+    expect(gwHead.items.filter((c) => c.event.id === ev.id)).toHaveLength(1);
     expect((await feed(OTHER_TW, head.nextCursor)).items.filter((c) => c.event.id === ev.id)).toEqual([]);
-    expect((await feed(GW, head.nextCursor)).items.filter((c) => c.event.id === ev.id)).toHaveLength(1);
   });
 
   it('a change that commits after a read, with an older row id, is still delivered (no gap behind the cursor)', async () => {
@@ -91,6 +103,7 @@ describe('GET /api/v1/changes', () => {
   it('pages by limit and continues exactly where it stopped', async () => {
     const head = await feed(TW);
     const events = [await report(), await report(), await report()];
+    await feedUntil(TW, head.nextCursor, (items) => events.every((e) => items.some((c) => c.event.id === e.id)), 500);
     const first = await feed(TW, head.nextCursor, 2);
     expect(first.items).toHaveLength(2);
     const rest = await feed(TW, first.nextCursor, 500);

@@ -3,7 +3,7 @@ import { actionsFor } from '#contracts';
 import type { EventView } from '#contracts';
 import { EventViews, EVENT_COLUMNS } from '#core';
 import type { EventRow } from '#core';
-import { newId, pointIn, startApi } from './support/harness.js';
+import { newId, pointIn, startApi, waitFor } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 
 // Event views made for screens (issue 7): names beside codes, merge links, the due time on the wall clock, and the
@@ -125,8 +125,11 @@ describe('event views for screens', () => {
   it('the change feed carries the same views', async () => {
     const head = (await (await api.as(TW)).get('/changes')).body.nextCursor;
     const ev = await report();
-    const page = (await (await api.as(TW)).get(`/changes?after=${head}&limit=50`)).body;
-    const change = page.items.find((c: { event: EventView }) => c.event.id === ev.id);
+    // the feed shows a change once every older transaction has ended, cluster-wide: wait for it with a deadline
+    const change = await waitFor('the report in the change feed', async () => {
+      const page = (await (await api.as(TW)).get(`/changes?after=${head}&limit=50`)).body;
+      return page.items.find((c: { event: EventView }) => c.event.id === ev.id);
+    });
     expect(change.event).toMatchObject({ categoryName: ev.categoryName, townshipName: ev.townshipName, reporterName: ev.reporterName });
     expect(change.event.allowedActions).toEqual(expect.arrayContaining(['accept']));
   });

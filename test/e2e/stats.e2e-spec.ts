@@ -220,7 +220,7 @@ describe('evaluation figures from recorded facts', () => {
       .buffer(true).parse((r, cb) => { const chunks: Buffer[] = []; r.on('data', (c: Buffer) => chunks.push(c)); r.on('end', () => cb(null, Buffer.concat(chunks))); });
     expect(res.status).toBe(200);
     const wb = new ExcelJS.Workbook();
-    await wb.xlsx.load(res.body as Buffer);
+    await wb.xlsx.load(res.body as unknown as ExcelJS.Buffer);
     expect(wb.worksheets.map((w) => w.name)).toEqual(['汇总', '趋势', '排名', '高发类别']);
     const rows = new Map<string, unknown>();
     wb.getWorksheet('汇总')!.eachRow((row, i) => { if (i > 1) rows.set(String(row.getCell(1).value), row.getCell(2).value); });
