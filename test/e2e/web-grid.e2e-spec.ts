@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import sharp from 'sharp';
 import type { Page, Request } from 'playwright-core';
-import { waitFor } from './support/harness.js';
+import { DEMO_PASSWORD, newId, waitFor } from './support/harness.js';
 import { startWebStack, waitForText } from './support/browser.js';
 import type { Person, WebStack } from './support/browser.js';
 
@@ -52,6 +52,22 @@ async function report(page: Page, description: string): Promise<void> {
   await page.waitForSelector('.photos .thumb img');
   await page.fill('textarea[name=description]', description);
   await page.click('[data-testid=submit]');
+}
+
+/** A demo user's API calls (as another person's screen would make them). */
+async function apiAs(username: string) {
+  const login = await fetch(`${stack.url}/api/v1/auth/login`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+  });
+  const { accessToken } = (await login.json()) as { accessToken: string };
+  return async <T>(path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(`${stack.url}/api/v1${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { Authorization: `Bearer ${accessToken}`, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as T };
+  };
 }
 
 /** POST /api/v1/events requests a page makes, by report id. */
@@ -181,6 +197,94 @@ describe('/grid: the grid worker reports from the phone', () => {
     await p.page.click('[data-testid=outbox-item] .danger');
     await p.page.click('.van-dialog__confirm');
     await p.page.waitForSelector('[data-testid=outbox]', { state: 'detached' });
+    expect(p.external()).toEqual([]);
+    await p.context.close();
+  });
+
+  it('shows open events of the same 小类 nearby before sending (possible duplicates)', async () => {
+    const gw = await apiAs(USER);
+    const earlier = await gw<{ code: string }>('/events', {
+      id: newId(), categoryCode: category.code, description: '早前上报的同类事件',
+      location: { lng: inside.longitude + 0.0005, lat: inside.latitude }, urgency: 'normal',
+    });
+    expect(earlier.status).toBe(201);
+    const p = await phone();
+    await p.page.click('[data-testid=pick-category]');
+    await p.page.click(`[data-testid=category-picker] [data-major="${category.major}"]`);
+    await p.page.click(`[data-testid=category-picker] .minor[data-code="${category.code}"]`);
+    const text = await waitForText(p.page, '[data-testid=nearby]', (t) => t.includes(earlier.body.code));
+    expect(text).toContain('可能重复');
+    expect(text).toContain('待受理');
+    expect(p.external()).toEqual([]);
+    await p.context.close();
+  });
+
+  it('已就地处置 with an after photo goes to 待核查; the township 核查 arrives live; the closed report is rated from 待办', async () => {
+    const p = await phone();
+    const description = `就地处置 ${Date.now()}`;
+    await p.page.click('[data-testid=resolved-on-site]');
+    await p.page.setInputFiles('[data-testid=photo-after] input', { name: 'after.jpg', mimeType: 'image/jpeg', buffer: photo });
+    await report(p.page, description);
+    const [event] = await waitFor('the event', async () => {
+      const rows = await eventsByDescription(description);
+      return rows.length ? rows : null;
+    }, 15_000);
+    expect(event!.status).toBe('handled');
+    expect(event!.attachmentIds).toHaveLength(2);
+    await p.page.click('[data-testid=tab-mine]');
+    const item = `[data-testid=my-reports] [data-id="${event!.id}"] [data-testid=event-status]`;
+    await waitForText(p.page, item, (t) => t === '待核查');
+
+    // the township verifies on its own screen: the phone shows 已结案 without a reload, and 评价 in 待办
+    const township = await apiAs('tw.330523001');
+    const verified = await township(`/events/${event!.id}/actions`, { type: 'verify', pass: true });
+    expect(verified.status).toBe(201);
+    await waitForText(p.page, item, (t) => t === '已结案', 5_000);
+    await p.page.click('[data-testid=tab-tasks]');
+    await p.page.click(`[data-testid=tasks] [data-id="${event!.id}"] button`);
+    await p.page.waitForSelector('[data-testid=rate]');
+    await p.page.click('[data-testid=rate] .van-rate__item >> nth=4');
+    await p.page.click('[data-testid=rate] button.act');
+    await waitFor('the rating', async () => {
+      const r = (await stack.db.query(`SELECT rating FROM events WHERE id = $1`, [event!.id])).rows[0];
+      return r.rating === 5 ? true : null;
+    }, 10_000);
+    await p.page.waitForSelector('[data-testid=rate]', { state: 'detached' });
+    expect(p.external()).toEqual([]);
+    await p.context.close();
+  });
+
+  it('two tabs of the same phone send an offline report once: one sender at a time (Web Lock)', async () => {
+    const p = await phone();
+    const second = await p.context.newPage();
+    await second.goto(`${stack.url}/grid/`);
+    await second.waitForSelector('html[data-ready="1"]');
+    const posts = reportPosts(p.page);
+    const uploads: string[] = [];
+    // photos stored by the server (an attempt while offline never arrives)
+    p.context.on('response', (r) => {
+      if (r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/attachments' && r.status() === 201) uploads.push(r.url());
+    });
+    // the network of both tabs by CDP (Playwright's setOffline would reset the latency set below)
+    const cdps = await Promise.all([p.page, second].map((page) => p.context.newCDPSession(page)));
+    const network = (offline: boolean, latency: number) => Promise.all(cdps.map((cdp) =>
+      cdp.send('Network.emulateNetworkConditions', { offline, latency, downloadThroughput: -1, uploadThroughput: -1 })));
+    await network(true, 0);
+    const description = `两个标签页 ${Date.now()}`;
+    await report(p.page, description);
+    // the other tab hears of it and lists it as waiting too
+    await waitForText(second, '[data-testid=outbox-count]', (t) => t === '1');
+    // back on a slow network (each request takes 600 ms or more): both tabs are still sending when the other starts,
+    // unless one waits for the other
+    await network(false, 600);
+    const [event] = await waitFor('the event', async () => {
+      const rows = await eventsByDescription(description);
+      return rows.length ? rows : null;
+    }, 20_000);
+    await second.waitForSelector('[data-testid=outbox]', { state: 'detached', timeout: 15_000 });
+    await p.page.waitForSelector('[data-testid=outbox]', { state: 'detached', timeout: 15_000 });
+    expect(posts.get(event!.id)).toBe(1);
+    expect(uploads).toHaveLength(1);
     expect(p.external()).toEqual([]);
     await p.context.close();
   });

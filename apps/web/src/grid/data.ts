@@ -11,8 +11,7 @@ import type { RegionMap } from '@contracts/regions';
 import type { WebConfig } from '@contracts/web';
 import type { SessionUser } from '@contracts/auth';
 import { api, qs } from '@shared/api';
-import { LiveConnection } from '@shared/live';
-import type { LiveState } from '@shared/live';
+import type { LiveConnection, LiveState } from '@shared/live';
 import { kvGet, kvSet } from './store';
 
 /** The statuses of an event still open (not closed, rejected or merged). */
@@ -82,6 +81,8 @@ export class GridEvents {
   load(): Promise<void> {
     this.loading ??= (async () => {
       try {
+        // the socket client (socket.io, 13 KB gzip) loads after the page is drawn, not before
+        const { LiveConnection } = await import('@shared/live');
         const head = await LiveConnection.head();
         const page = await api<EventPage>(`/events${qs({ limit: 200 })}`);
         this.replace(page.items);

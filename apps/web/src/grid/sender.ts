@@ -101,6 +101,8 @@ export class OutboxSender {
 
   /** One pass over the waiting records, oldest first; stops at the first one that must wait (network, session). */
   private async pass(): Promise<void> {
+    // the browser knows it has no network (it can be wrong only the other way): wait for `online`
+    if (!navigator.onLine) return;
     const waiting = (await listOutbox(this.hooks.userId())).filter((r) => r.state === 'waiting');
     if (waiting.length === 0) return;
     this.busy = true;
