@@ -1,0 +1,118 @@
+/**
+ * Leaflet layers of the township map: the region boundaries that are the base map on a network without tiles
+ * (township, village/community and grid polygons from GET /map/regions), and the event features of GET /map/events
+ * (hierarchy bubbles, map cells, single events) drawn as markers.
+ */
+import L from 'leaflet';
+import type { MapEvents } from '@contracts/map';
+import type { RegionFeature, RegionMap } from '@contracts/regions';
+import { STATUS_LABELS, WARNING_LABELS } from '@contracts/labels';
+
+export type RegionLevel = 'township' | 'village' | 'grid';
+
+const BOUNDARY_STYLE: Record<RegionLevel, L.PathOptions> = {
+  township: { color: '#5b6b7f', weight: 1.5, fill: true, fillColor: '#eef1f5', fillOpacity: 0.6 },
+  village: { color: '#7a8aa0', weight: 1.2, fill: true, fillColor: '#ffffff', fillOpacity: 0.35 },
+  grid: { color: '#9aa8ba', weight: 0.8, dashArray: '3 4', fill: false },
+};
+
+/**
+ * A boundary layer of one level. `home` (a region code) is drawn stronger: the user's own township among the county's.
+ * Polygons do not take clicks (the events above them do); names show as tooltips where `labels` is set.
+ */
+export function boundaryLayer(map: RegionMap, level: RegionLevel, opts: { home?: string; labels?: boolean } = {}): L.GeoJSON {
+  return L.geoJSON(map as unknown as GeoJSON.FeatureCollection, {
+    interactive: false,
+    style: (f) => {
+      const code = (f?.properties as RegionFeature['properties'] | undefined)?.code ?? '';
+      const base = BOUNDARY_STYLE[level];
+      if (level === 'township' && opts.home) {
+        return code === opts.home
+          ? { ...base, color: '#2f5597', weight: 2.5, fillColor: '#ffffff', fillOpacity: 0.15 }
+          : { ...base, fillOpacity: 0.75 };
+      }
+      return base;
+    },
+    onEachFeature: (f, layer) => {
+      if (!opts.labels) return;
+      const p = f.properties as RegionFeature['properties'];
+      layer.bindTooltip(p.name, { permanent: true, direction: 'center', className: `tw-region-label tw-region-label--${level}`, interactive: false });
+    },
+  });
+}
+
+/** The bounds of the feature with `code` in a region map, if present. */
+export function boundsOf(map: RegionMap | null, code: string): L.LatLngBounds | null {
+  const f = map?.features.find((x) => x.properties.code === code);
+  if (!f) return null;
+  return L.geoJSON(f as unknown as GeoJSON.Feature).getBounds();
+}
+
+export const STATUS_COLOURS: Record<string, string> = {
+  reported: '#e6a23c', accepted: '#409eff', dispatched: '#7e57c2', handling: '#1e88e5', handled: '#26a69a',
+  suspended: '#909399', closed: '#67c23a', rejected: '#b0b3b8', merged: '#b0b3b8',
+};
+export const WARNING_COLOURS: Record<string, string> = { none: '#ffffff', yellow: '#f5c400', red: '#e53935' };
+
+export interface FeatureHandlers {
+  /** A single event was clicked. */
+  onEvent: (id: string) => void;
+  /** A bubble or cell was clicked: zoom into it. */
+  onCluster: (target: { bounds?: L.LatLngBounds; center: L.LatLng; regionCode?: string }) => void;
+}
+
+function bubbleIcon(count: number, red: number, yellow: number, label?: string): L.DivIcon {
+  const size = count >= 1000 ? 54 : count >= 100 ? 46 : count >= 10 ? 38 : 32;
+  const tone = red > 0 ? 'red' : yellow > 0 ? 'yellow' : 'none';
+  const name = label ? `<small>${escapeHtml(label)}</small>` : '';
+  return L.divIcon({
+    className: `tw-bubble tw-bubble--${tone}`,
+    html: `<b>${count}</b>${name}`,
+    iconSize: [size, size],
+  });
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Draws one GET /map/events answer into `group` (cleared first). */
+export function drawEvents(group: L.LayerGroup, answer: MapEvents, handlers: FeatureHandlers, selectedId: string | null): void {
+  group.clearLayers();
+  for (const f of answer.features) {
+    const [lng, lat] = f.geometry.coordinates;
+    const at = L.latLng(lat, lng);
+    const p = f.properties;
+    if (p.kind === 'event') {
+      const marker = L.circleMarker(at, {
+        radius: p.id === selectedId ? 10 : 7,
+        color: p.warning === 'none' ? '#ffffff' : WARNING_COLOURS[p.warning],
+        weight: p.warning === 'none' ? 1.5 : 3,
+        fillColor: STATUS_COLOURS[p.status] ?? '#409eff',
+        fillOpacity: 0.95,
+        bubblingMouseEvents: false,
+      });
+      marker.bindTooltip(`${p.code} · ${STATUS_LABELS[p.status]}${p.warning !== 'none' ? ` · ${WARNING_LABELS[p.warning]}` : ''}`);
+      marker.on('click', () => handlers.onEvent(p.id));
+      marker.addTo(group);
+      const el = marker.getElement();
+      el?.setAttribute('data-test', 'map-event');
+      el?.setAttribute('data-id', p.id);
+      continue;
+    }
+    const label = p.kind === 'region' ? p.name : undefined;
+    const marker = L.marker(at, { icon: bubbleIcon(p.count, p.byWarning.red, p.byWarning.yellow, label), keyboard: false });
+    marker.on('click', () => {
+      if (p.kind === 'cell') {
+        const [x1, y1, x2, y2] = p.bbox;
+        handlers.onCluster({ bounds: L.latLngBounds([y1, x1], [y2, x2]), center: at });
+      } else {
+        handlers.onCluster({ center: at, regionCode: p.code });
+      }
+    });
+    marker.addTo(group);
+    const el = marker.getElement();
+    el?.setAttribute('data-test', 'map-cluster');
+    el?.setAttribute('data-count', String(p.count));
+  }
+}
