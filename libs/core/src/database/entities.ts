@@ -19,6 +19,7 @@ import { PlatformTypeEntity } from '../units/platform-type.entity.js';
 import { UnitEntity } from '../units/unit.entity.js';
 import { EventFactEntity } from '../stats/event-fact.entity.js';
 import { StageFactEntity } from '../stats/stage-fact.entity.js';
+import { StatsDailyEntity } from '../stats/stats-daily.entity.js';
 import { StatsWeightEntity } from '../stats/stats-weight.entity.js';
 
 /** Every table, one entity each: the single definition of the schema that migrations are generated from. */
@@ -27,4 +28,5 @@ export const ENTITIES = [
   SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
   AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
   MapRegionTotalEntity, EventFactEntity, StageFactEntity, StatsWeightEntity,
+  StatsDailyEntity,
 ];

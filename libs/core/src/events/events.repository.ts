@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { REPORT_ROLLUP, transitionRollup } from '../stats/rollup.js';
 import type { FactsDelta, TimelineEntry, WorkflowEvent } from '#domain';
 import type { ChangeView } from '#contracts';
 import type { StagePlan } from '../sla/sla.service.js';
@@ -82,6 +83,11 @@ export interface EventFilters {
   limit: number;
 }
 
+/** event_facts.span after a transition's first close, void or merge ($32, $35, $36), in the UPDATE's SET. */
+const SPAN_AFTER = `CASE WHEN coalesce(f.closed_at, $32::timestamptz, f.voided_at, $35::timestamptz, f.merged_at, $36::timestamptz) IS NOT NULL
+             THEN tstzrange(f.reported_at, greatest(f.reported_at, coalesce(f.closed_at, $32::timestamptz), coalesce(f.voided_at, $35::timestamptz),
+               coalesce(f.merged_at, $36::timestamptz)), '[]') END`;
+
 @Injectable()
 export class EventsRepository {
   constructor(private readonly db: DbService) {}
@@ -139,6 +145,8 @@ export class EventsRepository {
          INSERT INTO event_facts (event_id, grid_code, category_code, urgency, source, reporter_id, self_resolved, reported_at, overall_due_at,
            stage_base_due_at)
          SELECT id, grid_code, category_code, urgency, source, reporter_id, resolved_on_site, created_at, $39, stage_due_at FROM ev
+       ), sd AS (
+         ${REPORT_ROLLUP('ev')}
        )
        SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,
@@ -195,6 +203,8 @@ export class EventsRepository {
        ), ob AS (
          INSERT INTO outbox (topic, aggregate_id, payload)
          SELECT m->>'topic', $1, ${WITH_POSITION} FROM act, jsonb_array_elements($14::jsonb) m
+       ), o AS (
+         SELECT *, stage_pause_working_minutes AS pw, stage_pause_minutes AS pm FROM event_facts WHERE event_id = $1
        ), ef AS (
          UPDATE event_facts f SET
            accepted_at = coalesce(f.accepted_at, $29::timestamptz),
@@ -222,11 +232,13 @@ export class EventsRepository {
            suspended_minutes = f.suspended_minutes + $28,
            stage_pause_working_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_working_minutes + $27 END,
            stage_pause_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_minutes + $28 END,
-           stage_base_due_at = CASE WHEN $48 THEN $49::timestamptz ELSE f.stage_base_due_at END
-         FROM (SELECT stage_pause_working_minutes AS pw, stage_pause_minutes AS pm FROM event_facts WHERE event_id = $1) o
+           stage_base_due_at = CASE WHEN $48 THEN $49::timestamptz ELSE f.stage_base_due_at END,
+           span = ${SPAN_AFTER}
+         FROM o
          WHERE f.event_id = $1
-         RETURNING o.pw, o.pm, f.grid_code, f.category_code
-       )
+         RETURNING o.pw, o.pm, f.*
+       ), ${transitionRollup('o', 'ef', '$15', '$13::timestamptz',
+         { stage: '$16::text', endedBy: '$17::text', onTime: '$24::boolean', minutes: 'greatest(0, $25::numeric - ef.pw)' })}
        INSERT INTO stage_facts (event_id, action_id, stage, ended_by, unit_code, level, grid_code, category_code, started_at, due_at,
          ended_at, basis, limit_minutes, on_time, working_minutes, warning)
        SELECT $1, act.id, $16, $17, $18, $19, ef.grid_code, ef.category_code, $20, $21, $13, $22,

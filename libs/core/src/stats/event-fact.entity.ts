@@ -20,6 +20,8 @@ import { EventEntity } from '../events/event.entity.js';
 @Index('event_facts_rated_idx', ['firstRatedAt'], { where: 'first_rated_at IS NOT NULL' })
 @Index('event_facts_reporter_idx', ['reporterId', 'reportedAt'], { where: 'reporter_id IS NOT NULL' })
 @Index('event_facts_units_idx', ['handlerUnitCodes'], { type: 'gin' })
+// a past period's corrections of the rollup (stats_daily): the reports whose close, void or merge came after its end
+@Index('event_facts_span_idx', ['span'], { spatial: true, where: 'span IS NOT NULL' })
 export class EventFactEntity {
   @PrimaryColumn('uuid', { name: 'event_id', primaryKeyConstraintName: 'event_facts_pkey' })
   @ForeignKey(() => EventEntity, { name: 'event_facts_event_id_fkey', onDelete: 'CASCADE' })
@@ -142,4 +144,11 @@ export class EventFactEntity {
 
   @Column('numeric', { name: 'stage_pause_minutes', default: 0 })
   stagePauseMinutes: string;
+
+  /**
+   * [reported_at, the latest of closed_at, voided_at, merged_at] once one of them is set (null before): the reports
+   * alive at an instant (span @> instant), for the rollup's end-of-period corrections (StatsService).
+   */
+  @Column('tstzrange', { nullable: true })
+  span: string | null;
 }

@@ -57,8 +57,24 @@ export function figuresOf(c: FactCounts): Omit<StatsFigures, 'open' | 'overdue'>
   };
 }
 
-/** A group key over the facts: the SQL expression for event_facts (f) and for stage_facts (s); null = one group. */
-interface Grouping { ef: string; sf: string | null }
+/**
+ * A group key over the facts: the SQL expression for event_facts (f) and for stage_facts (s); null = one group. With
+ * `rollup`, a region scope reads the rollup instead: the key over stats_daily (d) and over event_facts (f) by the report.
+ */
+interface Grouping { ef: string; sf: string | null; rollup?: RollupGrouping }
+interface RollupGrouping { daily: string; facts: string }
+
+/** FactCounts fields read from stats_daily, with their columns. */
+const ROLLUP_READ: [keyof FactCounts | 'reportedClosed' | 'reportedVoided', string][] = [
+  ['reported', 'reported'], ['selfResolved', 'self_resolved'], ['reportedClosed', 'reported_closed'], ['reportedVoided', 'reported_voided'],
+  ['accepted', 'accepted'], ['dispatched', 'dispatched'], ['closed', 'closed'], ['closedOnTime', 'closed_on_time'],
+  ['firstTime', 'first_time'], ['closedDispatched', 'closed_dispatched'], ['returned', 'returned'], ['wrong', 'wrong'],
+  ['village', 'level_village'], ['township', 'level_township'], ['county', 'level_county'], ['rated', 'rated'], ['satisfied', 'satisfied'],
+  ['acceptDue', 'accept_due'], ['acceptOnTime', 'accept_on_time'], ['signDue', 'sign_due'], ['signOnTime', 'sign_on_time'],
+  ['handleDue', 'handle_due'], ['handleOnTime', 'handle_on_time'], ['handleCount', 'handle_count'], ['handleMinutes', 'handle_minutes'],
+];
+const BY_DAY: RollupGrouping = { daily: `to_char(d.day, 'YYYY-MM-DD')`, facts: `to_char(f.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')` };
+const BY_TOWNSHIP: RollupGrouping = { daily: `left(d.grid_code, 9)`, facts: `left(f.grid_code, 9)` };
 
 /**
  * Figures for evaluation (考核评价) and 晾晒 from the recorded facts only. Any staff member of the county may read the
@@ -100,6 +116,47 @@ export class StatsService {
    * and the stage facts, each one pass with FILTERs.
    */
   async counts(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>, from: string, to: string, group: Grouping | null,
+    sql: Sql = this.db): Promise<Map<string, FactCounts>> {
+    if (!scope.unitCode && scope.regionCode && (group === null || group.rollup)) return this.rollupCounts(scope.regionCode, from, to, group?.rollup ?? null, sql);
+    return this.factCounts(scope, from, to, group, sql);
+  }
+
+  /**
+   * Raw counts per group from the rollup (stats_daily: facts per day and grid) for a region scope: one read of at most
+   * days × grids rows, and one GiST lookup of the period's reports closed, voided or merged after its end (the rollup
+   * counts a report's close on its report day whenever it came: those after the period must not count as 结案 by its end).
+   */
+  async rollupCounts(regionCode: string, from: string, to: string, group: RollupGrouping | null, sql: Sql = this.db): Promise<Map<string, FactCounts>> {
+    const params = [from, to, regionCode];
+    const rows = await sql.query<Record<string, string | number>>(
+      `SELECT ${group ? group.daily : `''`} AS key, ${ROLLUP_READ.map(([field, col]) => `sum(d.${col})::${field === 'handleMinutes' ? 'float8' : 'int'} AS "${field}"`).join(', ')}
+         FROM stats_daily d WHERE d.day >= $1::date AND d.day <= $2::date AND d.grid_code LIKE $3 || '%'
+        GROUP BY 1`, params);
+    const b = dayStart(addDays(to, 1));
+    const later = await sql.query<{ key: string; closedLater: number; voidedLater: number }>(
+      `SELECT ${group ? group.facts : `''`} AS key, count(*) FILTER (WHERE f.closed_at >= $2)::int AS "closedLater",
+              count(*) FILTER (WHERE (f.voided_at IS NOT NULL OR f.merged_at IS NOT NULL) AND NOT coalesce(f.voided_at < $2, false)
+                                 AND NOT coalesce(f.merged_at < $2, false))::int AS "voidedLater"
+         FROM event_facts f
+        WHERE f.span @> $2::timestamptz AND f.span IS NOT NULL AND f.reported_at >= $1 AND f.reported_at < $2 AND f.grid_code LIKE $3 || '%'
+        GROUP BY 1`, [dayStart(from), b, regionCode]);
+    const corrections = new Map(later.map((r) => [String(r.key), r]));
+    const out = new Map<string, FactCounts>();
+    for (const row of rows) {
+      const key = String(row.key);
+      const c: FactCounts = { ...ZERO };
+      for (const [field] of ROLLUP_READ) if (field in c) (c as unknown as Record<string, number>)[field] = Number(row[field] ?? 0);
+      const fix = corrections.get(key);
+      c.closedOfReported = Number(row.reportedClosed) - (fix?.closedLater ?? 0);
+      c.voidedReports = Number(row.reportedVoided) - (fix?.voidedLater ?? 0);
+      c.dueToClose = c.reported - c.voidedReports;
+      out.set(key, c);
+    }
+    return out;
+  }
+
+  /** Raw counts per group read from the facts themselves (unit scopes, departments, grid workers). */
+  async factCounts(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>, from: string, to: string, group: Grouping | null,
     sql: Sql = this.db): Promise<Map<string, FactCounts>> {
     const a = dayStart(from);
     const b = dayStart(addDays(to, 1));
@@ -166,6 +223,14 @@ export class StatsService {
 
   /** Open events now, and those yellow or red, within the scope (the live part of the summary). */
   private async now(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>): Promise<{ open: number; yellow: number; red: number }> {
+    if (!scope.unitCode) {
+      // the map's aggregate (kept by its trigger in the transaction of every change to events): grids × statuses × warnings
+      const [agg] = await this.db.query<{ open: number; yellow: number; red: number }>(
+        `SELECT coalesce(sum(n), 0)::int AS open, coalesce(sum(n) FILTER (WHERE warning = 'yellow'), 0)::int AS yellow,
+                coalesce(sum(n) FILTER (WHERE warning = 'red'), 0)::int AS red
+           FROM map_region_totals WHERE status NOT IN ('closed', 'rejected', 'merged') AND region_code LIKE $1 || '%'`, [scope.regionCode]);
+      return agg!;
+    }
     const [row] = await this.db.query<{ open: number; yellow: number; red: number }>(
       `SELECT count(*)::int AS open, count(*) FILTER (WHERE warning = 'yellow')::int AS yellow, count(*) FILTER (WHERE warning = 'red')::int AS red
          FROM events e WHERE e.status NOT IN ('closed', 'rejected', 'merged') AND ${scope.unitCode ? `e.owner_unit_code = $1` : `e.region_code LIKE $1 || '%'`}`,
@@ -231,6 +296,7 @@ export class StatsService {
 
   /** Counts per Asia/Shanghai day: every fact counted on its own day. */
   async dailyCounts(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>, from: string, to: string, sql: Sql = this.db): Promise<Map<string, FactCounts>> {
+    if (!scope.unitCode && scope.regionCode) return this.rollupCounts(scope.regionCode, from, to, BY_DAY, sql);
     const out = new Map<string, FactCounts>();
     // per day: the same statement grouped by day, one figure family at a time (the day differs by figure)
     const dayOf = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`;
@@ -284,7 +350,7 @@ export class StatsService {
     const scope = { regionCode: county, unitCode: null };
     if (kind === 'township') {
       const towns = await this.db.query<{ code: string; name: string }>(`SELECT code, name FROM regions WHERE level = 'township' AND parent_code = $1 ORDER BY code`, [county]);
-      const counts = await this.counts(scope, from, to, { ef: `left(f.grid_code, 9)`, sf: `left(s.grid_code, 9)` });
+      const counts = await this.counts(scope, from, to, { ef: `left(f.grid_code, 9)`, sf: `left(s.grid_code, 9)`, rollup: BY_TOWNSHIP });
       return towns.map((t) => {
         const c = counts.get(t.code) ?? { ...ZERO };
         return { key: t.code, name: t.name, indicators: { ...pickRates(figuresOf(c)), reported: c.reported, closed: c.closed } };
