@@ -236,6 +236,27 @@ describe('evaluation figures from recorded facts', () => {
     expect(audit.map((a) => [a.username, a.detail.format])).toEqual([[TW, 'xlsx'], [TW, 'csv']]);
   });
 
+  it('a timeline row carries the limit and the colour of the stage it ended, as recorded then', async () => {
+    const e = await report('0902');
+    await pastDue(e);
+    const accepted = await act(TW, e.id, { type: 'accept' });
+    await act(TW, e.id, { type: 'dispatch', unitCode: JG });
+    const detail = (await (await as(TW)).get(`/events/${e.id}`)).body as { timeline: { type: string; stageFact: unknown }[] };
+    const [rep, acc, dis] = detail.timeline;
+    expect(rep).toMatchObject({ type: 'report', stageFact: null });
+    expect(acc).toMatchObject({ type: 'accept', stageFact: { stage: 'accept', limitMinutes: 0.05, dueAt: e.stageDueAt, onTime: false, warning: 'red' } });
+    const dispatchDue = Date.parse(accepted.stageDueAt!);
+    expect(dis).toMatchObject({ type: 'dispatch', stageFact: { stage: 'dispatch', limitMinutes: 0.05, dueAt: new Date(dispatchDue).toISOString() } });
+    expect(typeof (dis!.stageFact as { onTime: unknown }).onTime).toBe('boolean');
+  });
+
+  it('per-category defaults are seeded beside the county ones for the admin to edit (暴露垃圾: 4 working hours)', async () => {
+    const rules = (await (await as('admin')).get('/admin/sla-rules')).body.items as { categoryCode: string | null; urgency: string; handleMinutes: number; basis: string }[];
+    expect(rules.find((r) => r.categoryCode === '0901' && r.urgency === 'normal')).toMatchObject({ basis: 'working', handleMinutes: 240 });
+    expect(rules.find((r) => r.categoryCode === '0902' && r.urgency === 'normal')).toMatchObject({ basis: 'working', handleMinutes: 900 });
+    expect(rules.find((r) => r.categoryCode === null && r.urgency === 'normal')).toMatchObject({ handleMinutes: 1350 });
+  });
+
   it('editing a rule or the calendar afterwards changes no past figure', async () => {
     const before = (await (await as(TW)).get(`/stats/summary?regionCode=${DIPU}&from=${day}&to=${day}`)).body;
     const admin = await as('admin');

@@ -171,6 +171,14 @@ export const TimelineViewSchema = Shape('TimelineView', {
   data: TimelineDataSchema,
   attachmentIds: Type.Array(Uuid()),
   at: DateTime(),
+  stageFact: Nullable(Closed({
+    stage: StringEnum(STAGES),
+    limitMinutes: Nullable(Type.Number({ description: 'The limit the stage had (working or natural minutes, net of 挂起), null without one.' })),
+    dueAt: Nullable(DateTime()),
+    onTime: Nullable(Type.Boolean({ description: 'Ended by its due time; null without a limit.' })),
+    warning: StringEnum(WARNINGS, { description: 'The colour the stage reached (none, yellow, red).' }),
+    workingMinutes: Type.Number({ description: 'Minutes it took on its basis, 挂起 left out.' }),
+  }, { description: 'The SLA stage this row ended, as recorded then (stage_facts): its limit and colour; null when the row ended none.' })),
 });
 export type TimelineView = Static<typeof TimelineViewSchema>;
 

@@ -112,6 +112,20 @@ describe('受理 and 派遣 are separate clocks', () => {
     expect(facts.ended).toMatchObject({ stage: 'accept', endedBy: 'accept', unitCode: 'C', onTime: true, grossWorkingMinutes: 119,
       grossLimitMinutes: 120, dueAt: sh('2026-10-12 11:00') });
     expect(facts.acceptedAt).toEqual(at);
+    expect(facts.ended?.warning).toBe('none');
+  });
+
+  it('accepting after the due time ends the 受理 stage late and red, though no card had been given yet', () => {
+    const reportedAt = sh('2026-10-12 09:00');
+    const rep = createReport({ reporterId: 'g', centreUnitCode: 'C', resolvedOnSite: false }, { id: 'g', role: 'grid_worker', unitCode: 'G' }, reportedAt);
+    const marks = slaMarks(cal, working(120), reportedAt);
+    const at = sh('2026-10-12 11:01');
+    const accept: WorkflowAction = { type: 'accept' };
+    const result = transition(rep.event, accept, { id: 'd', role: 'township_dispatcher', unitCode: 'C' }, at);
+    expect(rep.event.warning).toBe('none');
+    const facts = factsOf(cal, rep.event, { stage: 'accept', basis: 'working', startedAt: reportedAt, dueAt: marks.dueAt, pausedAt: null },
+      accept, result, 'start', at);
+    expect(facts.ended).toMatchObject({ stage: 'accept', onTime: false, warning: 'red' });
   });
 });
 

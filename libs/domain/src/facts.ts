@@ -89,8 +89,9 @@ export function factsOf(cal: WorkCalendar, before: WorkflowEvent, clock: StageCl
       grossLimitMinutes: clock.dueAt && clock.basis ? round2(elapsedMinutes(cal, clock.basis, clock.startedAt, clock.dueAt)) : null,
       onTime,
       grossWorkingMinutes: round2(workingMinutesBetween(cal, clock.startedAt, now)),
-      // the warning card reached in the stage (it only moves up within a stage)
-      warning: before.warning,
+      // the warning card reached in the stage (it only moves up within a stage); a stage that ended after its due time
+      // was red at its end even when the SLA engine had not marked it yet
+      warning: onTime === false ? 'red' : before.warning,
     };
   }
   let pause: FactsDelta['pause'] = null;

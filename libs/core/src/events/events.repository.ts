@@ -68,7 +68,7 @@ const WITH_POSITION = `(m->'payload') || jsonb_build_object('position', act.xid:
 
 /** A timeline row as timeline() selects it: the action's columns and the actor's display name. */
 type TimelineRow = Pick<EventActionEntity, 'type' | 'fromStatus' | 'toStatus' | 'fromLevel' | 'toLevel' | 'actorId' | 'actorRole'
-  | 'unitCode' | 'note' | 'data' | 'attachmentIds' | 'at'> & { actorName: string | null };
+  | 'unitCode' | 'note' | 'data' | 'attachmentIds' | 'at'> & { actorName: string | null; stageFact: (Omit<NonNullable<TimelineView['stageFact']>, 'dueAt'> & { dueAt: string | null }) | null };
 
 export interface EventFilters {
   status?: string[];
@@ -261,10 +261,14 @@ export class EventsRepository {
     const rows = await this.db.query<TimelineRow>(
       `SELECT a.type, a.from_status AS "fromStatus", a.to_status AS "toStatus", a.from_level AS "fromLevel", a.to_level AS "toLevel",
               a.actor_id AS "actorId", u.display_name AS "actorName", a.actor_role AS "actorRole", a.unit_code AS "unitCode",
-              a.note, a.data, a.attachment_ids AS "attachmentIds", a.at
+              a.note, a.data, a.attachment_ids AS "attachmentIds", a.at,
+              CASE WHEN s.id IS NOT NULL THEN jsonb_build_object('stage', s.stage, 'limitMinutes', s.limit_minutes::float8,
+                'dueAt', s.due_at, 'onTime', s.on_time, 'warning', s.warning, 'workingMinutes', s.working_minutes::float8) END AS "stageFact"
          FROM event_actions a LEFT JOIN users u ON u.id = a.actor_id
+         LEFT JOIN stage_facts s ON s.action_id = a.id AND s.event_id = a.event_id
         WHERE a.event_id = $1 ORDER BY a.id`, [id]);
-    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+    return rows.map((r) => ({ ...r, at: r.at.toISOString(),
+      stageFact: r.stageFact ? { ...r.stageFact, dueAt: r.stageFact.dueAt === null ? null : new Date(r.stageFact.dueAt).toISOString() } : null }));
   }
 
   /** Keyset-paged list, newest first (or oldest-updated first with updatedSince, for resync). */

@@ -60,6 +60,13 @@ export async function seedReferenceData(db: Queryable, dataDir: string): Promise
      VALUES (NULL, 'normal', 'working', 120, 120, 1350, 450, 0.8, 30),
             (NULL, 'urgent', 'natural', 30, 30, 1440, 120, 0.8, 10)
      ON CONFLICT DO NOTHING`);
+  // Per-category defaults beside them (DOMAIN.md 3.4, 数字城管 handling limits), for the admin to edit rather than create:
+  // 暴露垃圾 (0901) handled within 4 working hours, 积存垃圾渣土 (0902) within 2 working days.
+  await db.query(
+    `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio, escalate_grace_minutes)
+     SELECT c.code, 'normal', 'working', 120, 120, x.handle, 450, 0.8, 30
+       FROM (VALUES ('0901', 240), ('0902', 900)) x(code, handle) JOIN categories c ON c.code = x.code
+     ON CONFLICT DO NOTHING`);
   const calendarDir = path.join(dataDir, 'calendar');
   for (const name of (await readdir(calendarDir)).filter((f) => f.endsWith('.json')).sort()) {
     const cal = await json<{ days: { date: string; kind: string; name: string }[] }>(path.join(calendarDir, name));
