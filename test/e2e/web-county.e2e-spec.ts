@@ -122,8 +122,11 @@ describe('/county wall screen', () => {
     await expect(page.locator('h1').textContent()).resolves.toContain('安吉县社会治理中心');
     await expect(page.locator('[data-test=conn-state]').textContent()).resolves.toContain('已连接');
     await expect(page.locator('[data-test=last-updated]').textContent()).resolves.toMatch(/最后更新 \d\d:\d\d:\d\d/);
-    // the KPI strip is never empty: open events counted even before the evaluation API answers
+    // the KPI strip and the ranking (晾晒) from the evaluation API: open events now, the 15 townships ranked
     await waitFor('KPI open', async () => Number((await page.locator('[data-test=kpi-open] .kpi-value').textContent())?.replace(/,/g, '')) >= 2);
+    expect(await attr(page, '[data-test=kpi]', 'data-source')).toBe('stats');
+    await waitFor('ranking rows', async () => (await count(page, '[data-test=ranking-row]')) === townships);
+    await expect(page.locator('[data-test=ranking]').textContent()).resolves.toContain('递铺街道');
     // Chinese text renders as glyphs (the font is installed)
     expect(await page.evaluate(GLYPHS_DIFFER)).toBe(true);
     // the map's own first-view mark (the benchmark measures it)

@@ -153,6 +153,11 @@ export class CountyMap {
     return this.tiles !== null;
   }
 
+  /** The map has a view (after the first fit): only then can it say what it shows. */
+  get ready(): boolean {
+    return (this.map as unknown as { _loaded?: boolean })._loaded === true;
+  }
+
   isVisible(name: LayerName): boolean {
     return this.visible.has(name);
   }
@@ -203,7 +208,13 @@ export class CountyMap {
     }
     this.countyBounds = bounds;
     this.setCounts(regions);
+    // the first polygons fit the view (again, when it was fitted to remembered bounds: the same view unless they moved)
     if (first && bounds) this.fitCounty();
+  }
+
+  /** Fits a bbox (the county's, remembered from the last visit) into the free part of the screen. */
+  fitBBox(b: BBox): void {
+    this.map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { paddingTopLeft: this.pad.topLeft, paddingBottomRight: this.pad.bottomRight, animate: false });
   }
 
   /** Fits the county (or a township) into the part of the screen the panels leave free. */
@@ -280,7 +291,10 @@ export class CountyMap {
       const [lng, lat] = f.geometry.coordinates as [number, number];
       const p = f.properties;
       const icon = p.kind === 'event' ? eventIcon(f as MapEventPoint) : bubbleIcon(f as MapRegionCluster | MapCellCluster, max);
-      markers.push(L.marker([lat, lng], { icon, keyboard: false, interactive: false }));
+      const marker = L.marker([lat, lng], { icon, keyboard: false, interactive: !this.opts.kiosk });
+      // at the desk, a click on a bubble zooms in on it (the next level of the hierarchy)
+      if (!this.opts.kiosk && p.kind !== 'event') marker.on('click', () => this.map.setView([lat, lng], Math.min(18, Math.floor(this.map.getZoom()) + 2)));
+      markers.push(marker);
     }
     group.clearLayers();
     for (const m of markers) m.addTo(group);
@@ -323,7 +337,7 @@ function bubbleIcon(f: MapRegionCluster | MapCellCluster, max: number): L.DivIco
   const html = `<div class="cm-bubble${p.byWarning.red ? ' has-red' : ''}" data-test="cluster" data-kind="${p.kind === 'region' ? p.level : 'cell'}"`
     + ` data-code="${esc(code)}" data-count="${p.count}" data-red="${p.byWarning.red}" data-yellow="${p.byWarning.yellow}"${attrs}`
     + ` style="width:${w}px">`
-    + `<div class="cm-ring" style="width:${d}px;height:${d}px;background:${ring}"><span class="cm-count">${fmt(p.count)}</span></div>`
+    + `<div class="cm-ring" style="width:${d}px;height:${d}px;background:${ring}"><span class="cm-count${p.count >= 10_000 ? ' small' : ''}">${fmt(p.count)}</span></div>`
     + (name ? `<div class="cm-name">${esc(name)}</div>` : '')
     + `<div class="cm-bar" style="width:${Math.min(w, Math.max(60, d + 10))}px">${bars}</div></div>`;
   return L.divIcon({ html, className: 'cm-marker', iconSize: [w, d + (name ? 44 : 18)], iconAnchor: [w / 2, d / 2] });

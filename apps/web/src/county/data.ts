@@ -118,14 +118,14 @@ export type QueueKind = 'county' | 'red';
  * The queue of the centre: events at county level (上报县级, waiting for the centre) or red-carded events anywhere
  * (超期, for 督办); open ones only, up to 200, most urgent first.
  */
-export async function queueEvents(kind: QueueKind, f: Filters): Promise<EventView[]> {
+export async function queueEvents(kind: QueueKind, f: Filters): Promise<{ items: EventView[]; more: boolean }> {
   const statuses = f.statuses.length ? f.statuses.filter((s) => OPEN_STATUSES.includes(s)) : OPEN_STATUSES;
   const page = await api<EventPage>(`/events${qs({
     level: kind === 'county' ? 'county' : undefined, warning: kind === 'red' ? 'red' : undefined,
     status: (statuses.length ? statuses : OPEN_STATUSES).join(','), regionCode: f.townshipCode || undefined,
     categoryCode: f.categoryCode || undefined, limit: 200,
   })}`);
-  return sortQueue(page.items);
+  return { items: sortQueue(page.items), more: page.nextCursor !== null };
 }
 
 /** Overdue first, then by the time left in the stage; events without a clock last, newest first. */

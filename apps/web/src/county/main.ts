@@ -6,14 +6,17 @@ import { loadSession, toLogin } from '@shared/session';
 import App from './App.vue';
 
 if (!loadSession()) toLogin();
-// a wall screen outlives releases: when a lazy chunk of the old release is gone from the server, load the new release
-// (at most once a minute, so a server that is down does not make the page reload in a loop)
-window.addEventListener('vite:preloadError', (e) => {
+// A wall screen outlives releases: when a lazy chunk of the old release is gone from the server (a new release is
+// there), load the new release — but only when the page itself answers: a chunk also fails while the server is down,
+// and reloading then would leave the browser's error page, which never recovers. At most once a minute.
+window.addEventListener('vite:preloadError', () => {
   const last = Number(sessionStorage.getItem('county.reloadedAt') ?? 0);
   if (Date.now() - last < 60_000) return;
-  e.preventDefault();
-  sessionStorage.setItem('county.reloadedAt', String(Date.now()));
-  location.reload();
+  fetch(location.pathname, { cache: 'no-store' }).then((res) => {
+    if (!res.ok) return;
+    sessionStorage.setItem('county.reloadedAt', String(Date.now()));
+    location.reload();
+  }, () => undefined);
 });
 // Element Plus's dark variables apply under html.dark (the filters and dialogs, loaded later)
 document.documentElement.classList.add('dark');

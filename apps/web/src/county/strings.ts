@@ -45,6 +45,7 @@ export const T = {
   queue: {
     tabs: { county: '县级待办', red: '红牌督办' } as Record<string, string>,
     empty: '暂无待办事件',
+    loading: '加载中…',
     remaining: '剩余',
     overdueBy: '超期',
     supervised: '已督办',
