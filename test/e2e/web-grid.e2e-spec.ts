@@ -170,7 +170,7 @@ describe('/grid: the grid worker reports from the phone', () => {
     await p.context.close();
   });
 
-  it('a definitive refusal (a place outside the county) is shown with the reason and not sent again', async () => {
+  it('a definitive refusal (a place outside the county) is shown with the reason, not sent again, and fixed or discarded by the user', async () => {
     const p = await phone({ latitude: 31.2304, longitude: 121.4737 }); // 上海: outside 安吉县
     const posts = reportPosts(p.page);
     const refused = `县外位置 ${Date.now()}`;
@@ -193,10 +193,32 @@ describe('/grid: the grid worker reports from the phone', () => {
     expect(posts.get(refusedId!)).toBe(1);
     expect(await eventsByDescription(refused)).toHaveLength(0);
 
-    // discarded by the user: the outbox is empty
+    // 修改: back into the form, placed again (now inside the county), sent with the same id and stored
+    await p.page.click('[data-testid=outbox-item] .primary');
+    await p.page.click('[data-testid=locate]');
+    await waitForText(p.page, '[data-testid=place-name]', (t) => t.length > 0);
+    expect(await p.page.inputValue('textarea[name=description]')).toBe(refused);
+    await p.page.click('[data-testid=submit]');
+    const [fixed] = await waitFor('the fixed report', async () => {
+      const rows = await eventsByDescription(refused);
+      return rows.length ? rows : null;
+    }, 15_000);
+    expect(fixed!.id).toBe(refusedId);
+    expect(fixed!.attachmentIds).toHaveLength(1);
+    expect(posts.get(refusedId!)).toBe(2);
+    await p.page.waitForSelector('[data-testid=outbox]', { state: 'detached' });
+
+    // 删除: another refused report discarded by the user leaves the outbox and is never sent again
+    await p.context.setGeolocation({ latitude: 31.2304, longitude: 121.4737 });
+    await p.page.click('[data-testid=locate]');
+    await waitForText(p.page, '.warn', (t) => t.includes('不在本县'));
+    const dropped = `放弃的上报 ${Date.now()}`;
+    await report(p.page, dropped);
+    await waitForText(p.page, '[data-testid=outbox-error]', (t) => t.includes('422'), 15_000);
     await p.page.click('[data-testid=outbox-item] .danger');
     await p.page.click('.van-dialog__confirm');
     await p.page.waitForSelector('[data-testid=outbox]', { state: 'detached' });
+    expect(await eventsByDescription(dropped)).toHaveLength(0);
     expect(p.external()).toEqual([]);
     await p.context.close();
   });

@@ -70,6 +70,7 @@ async function networkFirst(req, key) {
   const cache = await caches.open(SHELL_CACHE);
   const network = fetch(req).then(async (res) => {
     if (res.ok && res.type === 'basic' && !res.redirected) await cache.put(key, res.clone());
+    else if (res.status >= 500) return (await cache.match(key)) ?? res; // a server in trouble: the kept copy
     return res;
   });
   let timer;

@@ -43,9 +43,9 @@ function reference<T>(key: string, load: () => Promise<T>): Reference<T> {
 
 export const categoriesRef = reference<CategoryList>('categories', () => api<CategoryList>('/categories'));
 export const configRef = reference<WebConfig>('config', () => api<WebConfig>('/web/config'));
-/** The polygons of the grids of the user's village (the user's own among them): the map's base layer. */
-export const gridPolygonsRef = (gridCode: string) => {
-  const village = gridCode.slice(0, 12);
+/** The polygons of the grids of the user's village that the user may see (their own grid): the map's base layer. */
+export const gridPolygonsRef = (jurisdiction: string) => {
+  const village = jurisdiction.slice(0, 12);
   return reference<RegionMap>(`grids:${village}`, () => api<RegionMap>(`/map/regions${qs({ parent: village, level: 'grid' })}`));
 };
 

@@ -7,7 +7,7 @@ import type { CategoryView } from '@contracts/units';
 import type { EventView } from '@contracts/events';
 import type { RegionMap } from '@contracts/regions';
 import type { WebConfig } from '@contracts/web';
-import { loadSession, onSessionChange } from '@shared/session';
+import { clearSession, loadSession, onSessionChange } from '@shared/session';
 import { categoriesRef, configRef, GridEvents, gridPolygonsRef } from './data';
 import { announceOutboxChange, onOutboxChangeElsewhere, OutboxSender, withOutboxLock } from './sender';
 import { deleteOutbox, listOutbox, putOutbox } from './store';
@@ -67,6 +67,16 @@ export async function retry(r: OutboxRecord): Promise<void> {
   void sender.kick();
 }
 
+/** Signs out (the reports still waiting stay on the phone and are sent after this user signs in again). */
+export async function signOut(): Promise<void> {
+  const s = loadSession();
+  if (s) {
+    await fetch('/api/v1/auth/logout', { method: 'POST', headers: { Authorization: `Bearer ${s.accessToken}` } }).catch(() => undefined);
+  }
+  clearSession();
+  location.assign('/');
+}
+
 /** Starts everything: what the phone kept first (the page works offline at once), then the server's. */
 export async function startState(): Promise<void> {
   window.addEventListener('online', () => { online.value = true; void refreshReference(); });
@@ -90,7 +100,7 @@ export async function startState(): Promise<void> {
 /** Reads the reference data from the server (at start and when the network comes back). */
 export async function refreshReference(): Promise<void> {
   const [cats, cfg, polys] = await Promise.all([categoriesRef.fetched(), configRef.fetched(),
-    me.regionCode.length >= 15 ? gridPolygons.fetched() : undefined]);
+    me.regionCode.length >= 12 ? gridPolygons.fetched() : undefined]);
   if (cats) categories.value = cats.items;
   if (cfg) config.value = cfg;
   if (polys) grids.value = polys;
