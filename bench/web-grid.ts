@@ -2,7 +2,7 @@
  * /grid on a weak phone network: how long the grid worker's page takes to be usable after the first visit, on a
  * "slow 3G" link (400 kbit/s each way, 400 ms round trip), and how much JavaScript it loads (gzip). Targets: ≤ 1 s and
  * ≤ 100 KB gzip (issue 9, outcome 4).
- *   npm run bench -- web-grid        (BENCH_RUNS: loads per profile, default 15; BENCH_NO_WEB_BUILD=1 measures dist/web as built)
+ *   npm run bench -- web-grid        (BENCH_RUNS: loads per profile, default 15; BENCH_WEB_DIR: measure pages built there)
  *
  * Real Chromium (Debian's, via playwright-core) as a phone (390 × 844, touch), the built API serving the built pages on a
  * fresh demo database. The first visit signs in and lets the service worker install; each measured load then opens
@@ -17,7 +17,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -31,7 +32,11 @@ const RELAY_PORT = 3947;
 const DOWN_KBIT = 400;
 const UP_KBIT = 400;
 const RTT_MS = 400;
-const WEB = process.env.BENCH_WEB_DIR ?? path.join(ROOT, 'dist/web');
+/**
+ * The pages measured: built for this run into a directory of its own (dist/web is shared: another build may replace it
+ * while the bench runs), or BENCH_WEB_DIR as it is.
+ */
+const WEB = process.env.BENCH_WEB_DIR ?? mkdtempSync(path.join(tmpdir(), 'grid141-bench-web-'));
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
@@ -163,7 +168,11 @@ function summary(name: string, loads: Load[]): Record<string, string | number> {
   };
 }
 
-if (!process.env.BENCH_NO_WEB_BUILD) execFileSync('npm', ['run', '--silent', 'build:web'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+if (!process.env.BENCH_WEB_DIR) {
+  execFileSync('npx', ['vite', 'build', '--config', 'apps/web/vite.config.ts', '--logLevel', 'error', '--outDir', WEB, '--emptyOutDir'],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('node', ['scripts/check-web-offline.mjs', WEB], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
 const js = pageJs('grid');
 console.log('\n/grid JavaScript (gzip -9):');
 table(js.files.map((f) => ({ file: f.file, bytes: f.bytes, 'gzip KB': (f.gzip / 1024).toFixed(1), loaded: f.initial ? 'at start' : 'on demand' })));
@@ -241,4 +250,5 @@ try {
   relay.server.close();
   api.kill();
   await db.drop();
+  if (!process.env.BENCH_WEB_DIR) rmSync(WEB, { recursive: true, force: true });
 }
