@@ -1,9 +1,10 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The evaluation rollup (issue 8): stats_daily counts the recorded facts per Asia/Shanghai day and frozen grid code,
- * each figure on the day it happened, so a county-year summary, a township ranking or a daily trend reads at most
- * days × grids rows instead of a million facts. Kept by EventsRepository in the statement that writes the facts (the
+ * The evaluation rollup (issue 8): stats_daily counts the recorded facts per Asia/Shanghai day and township (of the
+ * frozen grid code), each figure on the day it happened, so a county-year summary, a township ranking or a daily
+ * trend reads at most days × townships rows (365 × 15) instead of a million facts (villages and grids read the facts:
+ * a grid per day would make the county year 100,000 rows, a second key per report another upsert). Kept by EventsRepository in the statement that writes the facts (the
  * report: one upsert; a transition: the difference between the facts row before and after, plus the ended stage),
  * with the contributions defined once here (ROLLUP_FAMILIES, STAGE_ROLLUP) for the backfill, the incremental upkeep
  * and the benchmark. event_facts.span ([reported, last of closed/voided/merged]) with a GiST index finds the reports
@@ -14,7 +15,7 @@ export class StatsRollups1797100000001 implements MigrationInterface {
   name = 'StatsRollups1797100000001';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE "stats_daily" ("day" date NOT NULL, "grid_code" character varying(18) NOT NULL, ${ROLLUP_COLUMNS.map((c) => `"${c}" ${c === 'handle_minutes' ? 'numeric' : 'integer'} NOT NULL DEFAULT '0'`).join(', ')}, CONSTRAINT "stats_daily_pkey" PRIMARY KEY ("day", "grid_code"))`);
+    await q.query(`CREATE TABLE "stats_daily" ("day" date NOT NULL, "township_code" character varying(9) NOT NULL, ${ROLLUP_COLUMNS.map((c) => `"${c}" ${c === 'handle_minutes' ? 'numeric' : 'integer'} NOT NULL DEFAULT '0'`).join(', ')}, CONSTRAINT "stats_daily_pkey" PRIMARY KEY ("day", "township_code"))`);
     await q.query(`ALTER TABLE "event_facts" ADD "span" tstzrange`);
     await q.query(`UPDATE event_facts f SET span = ${SPAN('f')} WHERE coalesce(f.closed_at, f.voided_at, f.merged_at) IS NOT NULL`);
     await q.query(`CREATE INDEX "event_facts_span_idx" ON "event_facts" USING GiST ("span") WHERE span IS NOT NULL`);
@@ -80,11 +81,11 @@ export const ROLLUP_COLUMNS: string[] = [...ROLLUP_FAMILIES.flatMap((f) => Objec
 /** Builds stats_daily from the facts (the migration's backfill; the benchmark builds with it too). */
 export const ROLLUP_BACKFILL = (() => {
   const row = (vals: Record<string, string>) => ROLLUP_COLUMNS.map((c) => `${vals[c] ?? '0'} AS ${c}`).join(', ');
-  const parts = ROLLUP_FAMILIES.map((f) => `SELECT ${SHANGHAI_DAY(`f.${f.at}`)} AS day, f.grid_code, ${row(Object.fromEntries(Object.entries(f.counts).map(([c, e]) => [c, e('f')])))}
+  const parts = ROLLUP_FAMILIES.map((f) => `SELECT ${SHANGHAI_DAY(`f.${f.at}`)} AS day, left(f.grid_code, 9) AS township_code, ${row(Object.fromEntries(Object.entries(f.counts).map(([c, e]) => [c, e('f')])))}
       FROM event_facts f WHERE f.${f.at} IS NOT NULL`);
   const s = { stage: 's.stage', endedBy: 's.ended_by', onTime: 's.on_time', minutes: 's.working_minutes' };
-  parts.push(`SELECT ${SHANGHAI_DAY('s.ended_at')} AS day, s.grid_code, ${row(Object.fromEntries(Object.entries(STAGE_ROLLUP).map(([c, e]) => [c, e(s)])))}
+  parts.push(`SELECT ${SHANGHAI_DAY('s.ended_at')} AS day, left(s.grid_code, 9) AS township_code, ${row(Object.fromEntries(Object.entries(STAGE_ROLLUP).map(([c, e]) => [c, e(s)])))}
       FROM stage_facts s WHERE s.stage IN ('accept', 'sign', 'handle')`);
-  return `INSERT INTO stats_daily (day, grid_code, ${ROLLUP_COLUMNS.join(', ')})
-    SELECT day, grid_code, ${ROLLUP_COLUMNS.map((c) => `sum(${c})`).join(', ')} FROM (${parts.join('\n    UNION ALL ')}) x GROUP BY 1, 2`;
+  return `INSERT INTO stats_daily (day, township_code, ${ROLLUP_COLUMNS.join(', ')})
+    SELECT day, township_code, ${ROLLUP_COLUMNS.map((c) => `sum(${c})`).join(', ')} FROM (${parts.join('\n    UNION ALL ')}) x GROUP BY 1, 2`;
 })();

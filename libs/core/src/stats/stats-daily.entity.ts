@@ -1,8 +1,8 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * The evaluation rollup (考核汇总): the recorded facts counted per Asia/Shanghai day and grid (frozen grid code of the
- * report; a region is a code prefix), each figure on the day it happened — reported on the report day, accepted on the
+ * The evaluation rollup (考核汇总): the recorded facts counted per Asia/Shanghai day and township (of the frozen grid code
+ * of the report: a later region edit changes no past figure), each figure on the day it happened — reported on the report day, accepted on the
  * first accept's day, closed on the first close's day, rated on the first rating's day, a stage on the day it ended.
  * Kept in the statement that writes the facts (EventsRepository: the report's one upsert, a transition's delta), so
  * it never disagrees with event_facts / stage_facts. A key's counters may fall back to zero; its row then stays.
@@ -14,8 +14,9 @@ export class StatsDailyEntity {
   @PrimaryColumn('date', { primaryKeyConstraintName: 'stats_daily_pkey' })
   day: string;
 
-  @PrimaryColumn('varchar', { name: 'grid_code', length: 18, primaryKeyConstraintName: 'stats_daily_pkey' })
-  gridCode: string;
+  /** The township of the frozen grid code (its first 9 digits); the county is every township. */
+  @PrimaryColumn('varchar', { name: 'township_code', length: 9, primaryKeyConstraintName: 'stats_daily_pkey' })
+  townshipCode: string;
 
   @Column('int', { default: 0 }) reported: number;
   @Column('int', { name: 'self_resolved', default: 0 }) selfResolved: number;

@@ -74,7 +74,7 @@ const ROLLUP_READ: [keyof FactCounts | 'reportedClosed' | 'reportedVoided', stri
   ['handleDue', 'handle_due'], ['handleOnTime', 'handle_on_time'], ['handleCount', 'handle_count'], ['handleMinutes', 'handle_minutes'],
 ];
 const BY_DAY: RollupGrouping = { daily: `to_char(d.day, 'YYYY-MM-DD')`, facts: `to_char(f.reported_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')` };
-const BY_TOWNSHIP: RollupGrouping = { daily: `left(d.grid_code, 9)`, facts: `left(f.grid_code, 9)` };
+const BY_TOWNSHIP: RollupGrouping = { daily: `d.township_code`, facts: `left(f.grid_code, 9)` };
 
 /**
  * Figures for evaluation (考核评价) and 晾晒 from the recorded facts only. Any staff member of the county may read the
@@ -117,20 +117,20 @@ export class StatsService {
    */
   async counts(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>, from: string, to: string, group: Grouping | null,
     sql: Sql = this.db): Promise<Map<string, FactCounts>> {
-    if (!scope.unitCode && scope.regionCode && (group === null || group.rollup)) return this.rollupCounts(scope.regionCode, from, to, group?.rollup ?? null, sql);
+    if (!scope.unitCode && scope.regionCode && scope.regionCode.length <= 9 && (group === null || group.rollup)) return this.rollupCounts(scope.regionCode, from, to, group?.rollup ?? null, sql);
     return this.factCounts(scope, from, to, group, sql);
   }
 
   /**
-   * Raw counts per group from the rollup (stats_daily: facts per day and grid) for a region scope: one read of at most
-   * days × grids rows, and one GiST lookup of the period's reports closed, voided or merged after its end (the rollup
+   * Raw counts per group from the rollup (stats_daily: facts per day and township) for the county or a township: one
+   * read of at most days × townships rows (lower(span) = reported_at, so the planner uses the span index alone), and one GiST lookup of the period's reports closed, voided or merged after its end (the rollup
    * counts a report's close on its report day whenever it came: those after the period must not count as 结案 by its end).
    */
   async rollupCounts(regionCode: string, from: string, to: string, group: RollupGrouping | null, sql: Sql = this.db): Promise<Map<string, FactCounts>> {
     const params = [from, to, regionCode];
     const rows = await sql.query<Record<string, string | number>>(
       `SELECT ${group ? group.daily : `''`} AS key, ${ROLLUP_READ.map(([field, col]) => `sum(d.${col})::${field === 'handleMinutes' ? 'float8' : 'int'} AS "${field}"`).join(', ')}
-         FROM stats_daily d WHERE d.day >= $1::date AND d.day <= $2::date AND d.grid_code LIKE $3 || '%'
+         FROM stats_daily d WHERE d.day >= $1::date AND d.day <= $2::date AND d.township_code LIKE $3 || '%'
         GROUP BY 1`, params);
     const b = dayStart(addDays(to, 1));
     const later = await sql.query<{ key: string; closedLater: number; voidedLater: number }>(
@@ -138,7 +138,7 @@ export class StatsService {
               count(*) FILTER (WHERE (f.voided_at IS NOT NULL OR f.merged_at IS NOT NULL) AND NOT coalesce(f.voided_at < $2, false)
                                  AND NOT coalesce(f.merged_at < $2, false))::int AS "voidedLater"
          FROM event_facts f
-        WHERE f.span @> $2::timestamptz AND f.span IS NOT NULL AND f.reported_at >= $1 AND f.reported_at < $2 AND f.grid_code LIKE $3 || '%'
+        WHERE f.span @> $2::timestamptz AND f.span IS NOT NULL AND lower(f.span) >= $1 AND lower(f.span) < $2 AND f.grid_code LIKE $3 || '%'
         GROUP BY 1`, [dayStart(from), b, regionCode]);
     const corrections = new Map(later.map((r) => [String(r.key), r]));
     const out = new Map<string, FactCounts>();
@@ -296,7 +296,7 @@ export class StatsService {
 
   /** Counts per Asia/Shanghai day: every fact counted on its own day. */
   async dailyCounts(scope: Pick<StatsSummary['scope'], 'regionCode' | 'unitCode'>, from: string, to: string, sql: Sql = this.db): Promise<Map<string, FactCounts>> {
-    if (!scope.unitCode && scope.regionCode) return this.rollupCounts(scope.regionCode, from, to, BY_DAY, sql);
+    if (!scope.unitCode && scope.regionCode && scope.regionCode.length <= 9) return this.rollupCounts(scope.regionCode, from, to, BY_DAY, sql);
     const out = new Map<string, FactCounts>();
     // per day: the same statement grouped by day, one figure family at a time (the day differs by figure)
     const dayOf = (col: string) => `to_char(${col} AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')`;
@@ -383,8 +383,10 @@ export class StatsService {
     const previousFrom = addDays(from, -len);
     const weightRows = await this.weights(q.kind);
     const weights = Object.fromEntries(weightRows.map((w) => [w.indicator, w.weight]));
-    const current = rankRows(await this.rankingRows(q.kind, from, to), weights);
-    const previous = new Map(rankRows(await this.rankingRows(q.kind, previousFrom, previousTo), weights).map((r) => [r.key, r.rank]));
+    // the two periods on two connections at once
+    const [currentRows, previousRows] = await Promise.all([this.rankingRows(q.kind, from, to), this.rankingRows(q.kind, previousFrom, previousTo)]);
+    const current = rankRows(currentRows, weights);
+    const previous = new Map(rankRows(previousRows, weights).map((r) => [r.key, r.rank]));
     const items: RankingRow[] = current.map((r) => {
       const previousRank = previous.get(r.key) ?? null;
       return { ...r, previousRank, change: previousRank !== null && r.rank !== null ? previousRank - r.rank : null };
