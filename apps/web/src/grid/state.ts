@@ -82,6 +82,8 @@ export async function startState(): Promise<void> {
   window.addEventListener('online', () => { online.value = true; void refreshReference(); });
   window.addEventListener('offline', () => { online.value = false; });
   onOutboxChangeElsewhere(() => { void refreshOutbox(); });
+  // the outbox must survive storage pressure: ask the browser not to evict this site's data
+  void navigator.storage?.persist?.().catch(() => false);
   // signed in again (here or in another tab): sending resumes; another user on this phone gets their own page
   onSessionChange((s) => {
     if (!s) return;
