@@ -79,6 +79,12 @@ describe('serving the pages', () => {
     const js = await fetch(`${stack.url}${asset}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    // precompressed at build time: gzip for a browser that takes it, the same bytes once decoded; plain otherwise
+    expect(js.headers.get('content-encoding')).toBe('gzip');
+    expect(js.headers.get('content-type')).toMatch(/^(application|text)\/javascript/);
+    const plain = await fetch(`${stack.url}${asset}`, { headers: { 'Accept-Encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(await plain.text()).toBe(await js.text());
   });
 
   it('/grid redirects to /grid/, and the API paths are not shadowed by the pages', async () => {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 
 /** The built web pages: WEB_DIR, or dist/web of this installation (from the built API or from the sources). */
 export function webDir(configured?: string): string | null {
@@ -34,6 +34,19 @@ export function contentSecurityPolicy(tileUrl?: string): string {
  */
 export function serveWeb(app: NestExpressApplication, dir: string, tileUrl?: string): void {
   const csp = contentSecurityPolicy(tileUrl);
+  // hashed assets precompressed at build time (scripts/compress-web.mjs): sent as gzip to browsers that take it
+  app.use('/assets', (req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return next();
+    const rel = decodeURIComponent(req.path);
+    if (!/^\/[\w.-]+\.(js|css|svg|json)$/.test(rel)) return next();
+    const gz = path.join(dir, 'assets', `${rel.slice(1)}.gz`);
+    if (!existsSync(gz)) return next();
+    res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Vary', 'Accept-Encoding');
+    res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+    res.type(path.extname(rel));
+    res.sendFile(gz);
+  });
   app.useStaticAssets(dir, {
     index: 'index.html',
     redirect: true,
