@@ -10,10 +10,14 @@ const BASE = process.env.SCREENSHOT_BASE ?? `http://localhost:${process.env.PORT
 const OUT = path.resolve(process.env.SCREENSHOT_DIR ?? 'docs/screenshots');
 const PASSWORD = process.env.DEMO_PASSWORD ?? 'Grid141!demo';
 const SHOTS = [
-  { file: 'grid.png', user: 'gw.330523001002001', path: '/grid/', viewport: { width: 390, height: 844 }, mobile: true },
-  { file: 'township.png', user: 'tw.330523001', path: '/township/', viewport: { width: 1920, height: 1080 } },
-  { file: 'county.png', user: 'county.op', path: '/county/', viewport: { width: 1920, height: 1080 } },
-  { file: 'admin.png', user: 'admin', path: '/admin/', viewport: { width: 1600, height: 900 } },
+  { file: 'grid.png', user: 'gw.330523001002001', path: '/grid/', viewport: { width: 390, height: 844 }, mobile: true,
+    ready: `document.documentElement.dataset.ready === '1'` },
+  { file: 'township.png', user: 'tw.330523001', path: '/township/', viewport: { width: 1920, height: 1080 },
+    ready: `!!document.querySelector('[data-test=live-state][data-state=live]') && document.querySelectorAll('[data-test=event-row]').length > 0` },
+  { file: 'county.png', user: 'county.op', path: '/county/', viewport: { width: 1920, height: 1080 },
+    ready: `document.querySelectorAll('path.cm-village').length > 100 && !!document.querySelector('[data-test=conn-state][data-state=live]')` },
+  { file: 'admin.png', user: 'admin', path: '/admin/', viewport: { width: 1600, height: 900 },
+    ready: `document.querySelectorAll('.el-table__row').length > 0` },
 ];
 const only = process.argv.slice(2);
 
@@ -41,8 +45,8 @@ try {
       await page.click('button[type=submit]');
       await page.waitForURL(`**${shot.path}`, { timeout: 20_000 });
       await page.waitForLoadState('networkidle', { timeout: 20_000 });
-      // pages mark themselves ready when their first data is on screen (data-ready on <body>); give it a moment otherwise
-      await page.waitForSelector('body[data-ready]', { timeout: 10_000 }).catch(() => undefined);
+      // each page's first data on screen (and its live connection up)
+      await page.waitForFunction(shot.ready, undefined, { timeout: 30_000 });
       await page.screenshot({ path: path.join(OUT, shot.file) });
       console.log(`${shot.file}: ${shot.user} at ${shot.viewport.width}×${shot.viewport.height}${external.length ? ` (EXTERNAL REQUESTS: ${external.join(' ')})` : ''}`);
       if (external.length) failed++;
