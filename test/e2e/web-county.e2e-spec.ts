@@ -230,9 +230,9 @@ describe('/county wall screen', () => {
     await page.click(`${row} [data-test=act-dispatch]`);
     await page.waitForSelector('[data-test=dispatch-dialog]');
     await page.click('[data-test=dispatch-lead]');
-    await page.click('.county-popper .el-select-dropdown__item:has-text("安吉县综合行政执法局")');
+    await page.click('.county-popper-lead .el-select-dropdown__item:has-text("安吉县综合行政执法局")');
     await page.click('[data-test=dispatch-support]');
-    await page.click('.county-popper:visible .el-select-dropdown__item:has-text("安吉县住建局")');
+    await page.click('.county-popper-support .el-select-dropdown__item:has-text("安吉县住建局")');
     await page.click('.modal-title'); // a multiple select stays open: a click beside it closes it
     await page.click('[data-test=dispatch-confirm]');
     await waitFor('row dispatched', async () => (await attr(page, row, 'data-status')) === 'dispatched', 10_000);

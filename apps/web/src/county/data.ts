@@ -62,12 +62,17 @@ export function filtersFromUrl(search: string): Filters {
 
 export type BBox = [number, number, number, number];
 
-export function mapEvents(bbox: BBox, zoom: number, f: Filters, signal?: AbortSignal): Promise<MapEvents> {
-  return api<MapEvents>(`/map/events${qs({
+/** The map/events request of a viewport under the filters (its path: also the key of an early answer). */
+export function mapEventsPath(bbox: BBox, zoom: number, f: Filters): string {
+  return `/map/events${qs({
     bbox: bbox.map((n) => n.toFixed(6)).join(','), zoom,
     status: f.statuses.length ? f.statuses.join(',') : undefined,
     categoryCode: f.categoryCode || undefined, ...windowDays(f.window),
-  })}`, { signal });
+  })}`;
+}
+
+export function mapEvents(bbox: BBox, zoom: number, f: Filters, signal?: AbortSignal): Promise<MapEvents> {
+  return api<MapEvents>(mapEventsPath(bbox, zoom, f), { signal });
 }
 
 export function mapHeat(bbox: BBox, zoom: number, f: Filters, signal?: AbortSignal): Promise<MapHeat> {

@@ -1,11 +1,18 @@
-import { createApp } from 'vue';
+/**
+ * The entry of /county: small on purpose. It sends the first view's requests (prefetch.ts), then loads the application
+ * (Vue, Leaflet, the panels), so that the server answers while the browser is still compiling the code.
+ */
 import 'leaflet/dist/leaflet.css';
 import '@shared/base.css';
 import './county.css';
 import { loadSession, toLogin } from '@shared/session';
-import App from './App.vue';
+import { prefetch } from './prefetch';
 
 if (!loadSession()) toLogin();
+prefetch();
+// Element Plus's dark variables apply under html.dark (the filters and dialogs, loaded later)
+document.documentElement.classList.add('dark');
+
 // A wall screen outlives releases: when a lazy chunk of the old release is gone from the server (a new release is
 // there), load the new release — but only when the page itself answers: a chunk also fails while the server is down,
 // and reloading then would leave the browser's error page, which never recovers. At most once a minute.
@@ -18,6 +25,13 @@ window.addEventListener('vite:preloadError', () => {
     location.reload();
   }, () => undefined);
 });
-// Element Plus's dark variables apply under html.dark (the filters and dialogs, loaded later)
-document.documentElement.classList.add('dark');
-createApp(App).mount('#app');
+
+/** Reloads the page once the server answers again (never onto the browser's error page). */
+function reloadWhenBack(): void {
+  fetch(location.pathname, { cache: 'no-store' }).then((res) => {
+    if (res.ok) location.reload(); else setTimeout(reloadWhenBack, 5000);
+  }, () => setTimeout(reloadWhenBack, 5000));
+}
+
+// the application; if it cannot be loaded (the server went away just now), try again when the server is back
+import('./boot').then((m) => m.mount(), () => setTimeout(reloadWhenBack, 2000));
