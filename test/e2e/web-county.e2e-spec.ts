@@ -204,6 +204,31 @@ describe('/county wall screen', () => {
     await p.context.close();
   });
 
+  it('filters: a township zooms to its villages, a 大类 and a window narrow the counts, and the address keeps them', async () => {
+    const p = await wallScreen(`/county/?township=${TOWNSHIP}`);
+    const { page } = p;
+    // the township fills the screen: village (村社区) bubbles of 递铺街道 only
+    await waitFor('village bubbles', async () => (await attr(page, '[data-test=county-map]', 'data-mode')) === 'village');
+    const codes = await page.locator('[data-test=cluster]').evaluateAll((els) => els.map((e) => e.getAttribute('data-code') ?? ''));
+    expect(codes.length).toBeGreaterThan(0);
+    expect(codes.every((c) => c.startsWith(TOWNSHIP) && c.length === 12)).toBe(true);
+    const all = Number(await attr(page, '[data-test=county-map]', 'data-total'));
+    expect(all).toBeGreaterThan(0);
+    // the reports of this file are 0901 (暴露垃圾, 大类 09): 大类 01 has none of them
+    await p.open(`/county/?township=${TOWNSHIP}&category=01`);
+    await waitFor('map loaded', async () => (await attr(page, '[data-test=county-map]', 'data-mode')) === 'village');
+    await waitFor('no 01 events', async () => (await attr(page, '[data-test=county-map]', 'data-total')) === '0');
+    await p.open(`/county/?township=${TOWNSHIP}&category=09`);
+    await waitFor('the 09 events', async () => Number(await attr(page, '[data-test=county-map]', 'data-total')) === all);
+    // the window buttons filter by report day and write the address
+    await page.click('[data-test=window-today]');
+    await page.waitForURL(/window=today/);
+    expect(new URL(page.url()).searchParams.get('township')).toBe(TOWNSHIP);
+    await waitFor('today\'s events', async () => Number(await attr(page, '[data-test=county-map]', 'data-total')) === all);
+    expect(p.external()).toEqual([]);
+    await p.context.close();
+  });
+
   it('the escalated queue: 督办 and dispatch to a county department through the page, exactly the allowed actions', async () => {
     let ev = await report('县中心测试：上报县级');
     ev = await act(TW, ev, { type: 'accept' });
