@@ -2,6 +2,8 @@
 // its demo user through the login page, in Debian's Chromium with the Chinese font, and saved to docs/screenshots/.
 //   npm run screenshots                      (the demo on http://localhost:3000)
 //   SCREENSHOT_BASE=http://host:port npm run screenshots
+//   npm run screenshots -- grid county       (only these)
+// The township console is 昌硕街道's (tw.330523002), where the living demo's reports are densest.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -12,8 +14,13 @@ const PASSWORD = process.env.DEMO_PASSWORD ?? 'Grid141!demo';
 const SHOTS = [
   { file: 'grid.png', user: 'gw.330523001002001', path: '/grid/', viewport: { width: 390, height: 844 }, mobile: true,
     ready: `document.documentElement.dataset.ready === '1'` },
-  { file: 'township.png', user: 'tw.330523001', path: '/township/', viewport: { width: 1920, height: 1080 },
-    ready: `!!document.querySelector('[data-test=live-state][data-state=live]') && document.querySelectorAll('[data-test=event-row]').length > 0` },
+  { file: 'township.png', user: 'tw.330523002', path: '/township/', viewport: { width: 1920, height: 1080 },
+    ready: `!!document.querySelector('[data-test=live-state][data-state=live]') && document.querySelectorAll('[data-test=event-row]').length > 0`,
+    // the first event of the queue open in the panel, with its actions
+    prepare: async (page) => {
+      await page.click('[data-test=event-row]');
+      await page.waitForSelector('[data-test=event-panel][data-status]:not([data-status=""])');
+    } },
   { file: 'county.png', user: 'county.op', path: '/county/', viewport: { width: 1920, height: 1080 },
     ready: `document.querySelectorAll('path.cm-village').length > 100 && !!document.querySelector('[data-test=conn-state][data-state=live]')` },
   { file: 'admin.png', user: 'admin', path: '/admin/', viewport: { width: 1600, height: 900 },
@@ -33,7 +40,8 @@ try {
     const context = await browser.newContext({
       viewport: shot.viewport, isMobile: !!shot.mobile, hasTouch: !!shot.mobile, deviceScaleFactor: shot.mobile ? 2 : 1,
       locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
-      ...(shot.mobile ? { geolocation: { latitude: 30.6380, longitude: 119.6810 }, permissions: ['geolocation'] } : {}),
+      // the phone stands in its own grid (苕秀社区 第1网格: a point on the demo's generated polygon)
+      ...(shot.mobile ? { geolocation: { latitude: 30.74875, longitude: 119.65655 }, permissions: ['geolocation'] } : {}),
     });
     const page = await context.newPage();
     const external = [];
@@ -47,6 +55,8 @@ try {
       await page.waitForLoadState('networkidle', { timeout: 20_000 });
       // each page's first data on screen (and its live connection up)
       await page.waitForFunction(shot.ready, undefined, { timeout: 30_000 });
+      if (shot.prepare) await shot.prepare(page);
+      await page.waitForLoadState('networkidle', { timeout: 20_000 });
       await page.screenshot({ path: path.join(OUT, shot.file) });
       console.log(`${shot.file}: ${shot.user} at ${shot.viewport.width}×${shot.viewport.height}${external.length ? ` (EXTERNAL REQUESTS: ${external.join(' ')})` : ''}`);
       if (external.length) failed++;
