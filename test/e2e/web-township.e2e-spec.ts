@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import sharp from 'sharp';
 import { startWebStack } from './support/browser.js';
+import type { Page } from 'playwright-core';
 import type { Person, WebStack } from './support/browser.js';
 import { DEMO_PASSWORD, newId, pointIn, waitFor } from './support/harness.js';
 
@@ -100,6 +101,22 @@ async function expectPanel(p: Person, api: Client, id: string, status: string): 
   expect(await panel.locator('[data-test=no-actions]').count()).toBe(event.allowedActions.length ? 0 : 1);
 }
 
+/** Clicks the map's bubbles (each zooms into its village or cell) until the event shows as a single marker. */
+async function zoomToEvent(page: Page, id: string): Promise<void> {
+  const marker = page.locator(`[data-test=map-event][data-id="${id}"]`);
+  for (let i = 0; i < 5; i++) {
+    const found = await waitFor('map features', async () => {
+      if (await marker.count()) return 'event';
+      return (await page.locator('[data-test=map-cluster]').count()) ? 'cluster' : null;
+    }, 10_000);
+    if (found === 'event') return;
+    const zoom = await page.locator('[data-test=map]').getAttribute('data-zoom');
+    await page.locator('[data-test=map-cluster]').first().click();
+    await waitFor('the map zoomed in', async () => (await page.locator('[data-test=map]').getAttribute('data-zoom')) !== zoom, 10_000);
+  }
+  await marker.waitFor({ timeout: 10_000 });
+}
+
 /** Clicks an action button, fills the dialog with `fill`, sends it. */
 async function act(p: Person, action: string, fill: () => Promise<void> = async () => undefined): Promise<void> {
   await p.page.click(`[data-test=event-panel] [data-test=actions] button[data-action=${action}]`);
@@ -135,6 +152,36 @@ describe('/township', () => {
     await waitFor('the 孝丰 report on the 孝丰 console', async () => shows(other, otherEventId), 2000, 20);
     expect(await shows(other, eventId)).toBe(false);
     expect(await other.page.getAttribute('[data-test=new-events]', 'data-count')).toBe('1');
+  });
+
+  it('the map draws the township\'s village and grid boundaries and its events; a click on the map opens the event', async () => {
+    const map = tw.page.locator('[data-test=map]');
+    // the base layer is the region polygons (no tile layer is configured): the township's villages at least
+    const villages = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM regions WHERE level = 'village' AND code LIKE $1 || '%'`, [TOWNSHIP]);
+    await waitFor('village boundaries', async () => (await tw.page.locator('path.tw-boundary--village').count()) === villages.rows[0].n, 10_000);
+    expect(await tw.page.locator('path.tw-boundary--grid').count()).toBe(0); // grids only when zoomed in
+    expect(await tw.page.locator('.leaflet-tile').count()).toBe(0);
+    // the new report is counted by the server's clusters, then found as a single event after zooming into its bubble
+    await waitFor('the report counted on the map', async () => Number(await map.getAttribute('data-total')) >= 1, 10_000);
+    await zoomToEvent(tw.page, eventId);
+    // zoomed in (≥ 14), the grid (网格) boundaries join the villages'
+    const grids = await stack.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM regions WHERE level = 'grid' AND parent_code = $1`, [GRID.slice(0, 12)]);
+    expect(grids.rows[0].n).toBeGreaterThan(0);
+    await waitFor('the grid boundaries of the village in view', async () =>
+      (await tw.page.locator('path.tw-boundary--grid').count()) >= grids.rows[0].n, 5000);
+    await tw.page.locator(`[data-test=map-event][data-id="${eventId}"]`).click();
+    await tw.page.locator(`[data-test=event-panel][data-id="${eventId}"]`).waitFor();
+
+    // 地图副屏: the map opens in its own window; the desk gives up its map, and a click there opens the event at the desk
+    const [popup] = await Promise.all([tw.context.waitForEvent('page'), tw.page.click('[data-test=open-map-window]')]);
+    await popup.locator('[data-test=township-map-screen] [data-test=map]').waitFor();
+    await map.waitFor({ state: 'detached' });
+    await tw.page.click('[data-test=panel-close]');
+    await zoomToEvent(popup, eventId);
+    await popup.locator(`[data-test=map-event][data-id="${eventId}"]`).click();
+    await tw.page.locator(`[data-test=event-panel][data-id="${eventId}"]`).waitFor();
+    await popup.close();
+    await tw.page.locator('[data-test=map]').waitFor();
   });
 
   it('the dispatcher 受理 then 派遣 to the platform through the page, shown exactly the allowed actions at each step', async () => {

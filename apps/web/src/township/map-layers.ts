@@ -25,7 +25,7 @@ export function boundaryLayer(map: RegionMap, level: RegionLevel, opts: { home?:
     interactive: false,
     style: (f) => {
       const code = (f?.properties as RegionFeature['properties'] | undefined)?.code ?? '';
-      const base = BOUNDARY_STYLE[level];
+      const base: L.PathOptions = { ...BOUNDARY_STYLE[level], className: `tw-boundary tw-boundary--${level}` };
       if (level === 'township' && opts.home) {
         return code === opts.home
           ? { ...base, color: '#2f5597', weight: 2.5, fillColor: '#ffffff', fillOpacity: 0.15 }
