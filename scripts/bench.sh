@@ -6,4 +6,6 @@ name=${1:?usage: npm run bench -- <name>   (benchmarks: $(ls bench | grep -v sup
 bash scripts/ensure-deps.sh
 bash scripts/ensure-services.sh >&2
 npx tsc -p tsconfig.build.json
+# the browser benchmarks need Chromium, the Chinese font and the built pages
+if [[ $name == web-* ]]; then bash scripts/ensure-browser.sh; npm run --silent build:web >&2; fi
 exec node "dist/bench/$name.js"
