@@ -41,7 +41,7 @@ pool.on('error', () => undefined);
 /** What the page measured (evaluated in the page, as a string: this program's TypeScript has no DOM library). */
 interface Measured {
   first: number; fcp: number; dcl: number; regionsMs: number; eventsMs: number; eventsStart: number; eventsEnd: number; appStart: number;
-  clustersDrawn: number; clusters: number; mode: string; total: number; scripts: string[];
+  clustersDrawn: number; clusters: number; mode: string; total: number; scripts: string[]; beforeFirst: string[];
 }
 const MEASURE = `(() => {
   const mark = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
@@ -58,6 +58,7 @@ const MEASURE = `(() => {
     appStart: mark('county-map-created'), clustersDrawn: mark('county-clusters-drawn'),
     clusters: document.querySelectorAll('[data-test=cluster]').length, mode: el?.dataset.mode ?? '', total: Number(el?.dataset.total ?? 0),
     scripts: res.filter((r) => /\\/assets\\/.*\\.js$/.test(r.name)).map((r) => new URL(r.name).pathname),
+    beforeFirst: res.filter((r) => /\\/assets\\/.*\\.js$/.test(r.name) && r.startTime < mark('county-first-clusters')).map((r) => new URL(r.name).pathname),
   };
 })()`;
 
@@ -112,6 +113,7 @@ try {
   const external = new Set<string>();
   let coldMs = NaN;
   let scripts = new Set<string>();
+  let beforeFirst = new Set<string>();
   try {
     const login = await fetch(`${base}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: 'county.op', password: 'Grid141!demo' }) });
@@ -131,7 +133,9 @@ try {
       if (run === 0) {
         coldMs = m.first;
         await page.waitForLoadState('networkidle');
-        scripts = new Set((await page.evaluate(MEASURE) as Measured).scripts);
+        const settled = await page.evaluate(MEASURE) as Measured;
+        scripts = new Set(settled.scripts);
+        beforeFirst = new Set(settled.beforeFirst);
       } else {
         first.push(m.first);
       }
@@ -156,7 +160,13 @@ try {
   const gz = (files: Iterable<string>) => [...files].reduce((s, f) => s + gzipSync(readFileSync(path.join(WEB, f))).length, 0);
   const kb = (n: number) => Math.round(n / 102.4) / 10;
   const echartsChunk = readdirSync(path.join(WEB, 'assets')).filter((f) => /^charts-.*\.js$/.test(f)).map((f) => `/assets/${f}`);
-  const sizes2 = { initialJsGzipKB: kb(gz(initial)), loadedJsGzipKB: kb(gz(scripts)), echartsGzipKB: kb(gz(echartsChunk)) };
+  const sizes2 = { initialJsGzipKB: kb(gz(initial)), firstViewJsGzipKB: kb(gz(beforeFirst)), loadedJsGzipKB: kb(gz(scripts)), echartsGzipKB: kb(gz(echartsChunk)) };
+  // every chunk /county can load: when, and its size
+  const onDemand = readdirSync(path.join(WEB, 'assets')).filter((f) => /^(DispatchDialog|ActionDialog|ModalDialog|TrendChart|charts)-.*\.js$/.test(f)).map((f) => `/assets/${f}`);
+  const chunkRows = [...new Set([...initial, ...beforeFirst, ...scripts, ...onDemand])].map((f) => ({
+    chunk: f.replace('/assets/', ''), when: initial.includes(f) ? 'entry' : beforeFirst.has(f) ? 'first view' : scripts.has(f) ? 'after first view' : 'on demand',
+    rawKB: kb(readFileSync(path.join(WEB, f)).length), gzipKB: kb(gz([f])),
+  }));
 
   console.log(`\n/county, 1920×1080, ${sizes.open} open events of ${sizes.events}; ${RUNS} warm runs after a cold one\n`);
   table(rows);
@@ -164,7 +174,9 @@ try {
   const p50 = percentile(first, 50);
   const p95 = percentile(first, 95);
   console.log(`\nfirst clustered view: cold ${Math.round(coldMs)} ms; warm p50 ${Math.round(p50)} ms, p95 ${Math.round(p95)} ms, max ${Math.round(first[first.length - 1]!)} ms (target ≤ ${TARGET_MS} ms)`);
-  console.log(`JS gzip: entry + preloads ${sizes2.initialJsGzipKB} KB; all loaded by the page ${sizes2.loadedJsGzipKB} KB (${scripts.size} files); ECharts chunk ${sizes2.echartsGzipKB} KB`);
+  console.log('');
+  table(chunkRows);
+  console.log(`\nJS gzip: entry + preloads ${sizes2.initialJsGzipKB} KB; up to the first view ${sizes2.firstViewJsGzipKB} KB; all loaded by the page ${sizes2.loadedJsGzipKB} KB (${scripts.size} files); ECharts chunk ${sizes2.echartsGzipKB} KB`);
   if (external.size) console.log(`requests to other hosts: ${[...external].join(', ')}`);
   console.log(JSON.stringify({ bench: 'web-county', events: sizes.events, open: sizes.open, runs: RUNS, coldFirstClustersMs: Math.round(coldMs),
     p50FirstClustersMs: Math.round(p50), p95FirstClustersMs: Math.round(p95), maxFirstClustersMs: Math.round(first[first.length - 1]!),
