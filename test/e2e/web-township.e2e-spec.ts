@@ -262,6 +262,23 @@ describe('/township', () => {
     expect(await tw.page.getAttribute('[data-test=event-panel]', 'data-version')).toBe(String(urged.body.version));
   });
 
+  it('a second report of the same thing nearby is listed as a possible duplicate and merged (合并) from the panel', async () => {
+    const first = await report(gwApi, GRID, '苕秀社区文化广场西侧垃圾堆积');
+    const second = await report(gwApi, GRID, '文化广场西边有一堆垃圾没人清理');
+    await waitFor('both reports on the console', async () => (await shows(tw, first)) && (await shows(tw, second)), 10_000, 20);
+    await select(tw, second);
+    const candidate = tw.page.locator(`[data-test=duplicates] [data-test=duplicate][data-id="${first}"]`);
+    await candidate.waitFor();
+    await candidate.locator('[data-test=merge-into]').click();
+    await tw.page.locator('[data-test=action-dialog][data-action=merge]').waitFor();
+    await tw.page.click('[data-test=action-dialog] [data-test=action-submit]');
+    await expectPanel(tw, twApi, second, 'merged');
+    const merged = await twApi.get<{ mergedIntoId: string }>(`/events/${second}`);
+    expect(merged.mergedIntoId).toBe(first);
+    const master = await twApi.get<{ duplicates: { id: string }[] }>(`/events/${first}`);
+    expect(master.duplicates.map((d) => d.id)).toEqual([second]);
+  });
+
   it('no page asked any other host for anything, and the dispatcher never saw the other township\'s report', async () => {
     expect(await shows(tw, otherEventId)).toBe(false);
     for (const p of [tw, other, handler]) expect(p.external()).toEqual([]);

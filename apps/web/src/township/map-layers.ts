@@ -100,7 +100,8 @@ export function drawEvents(group: L.LayerGroup, answer: MapEvents, handlers: Fea
       el?.setAttribute('data-id', p.id);
       continue;
     }
-    const label = p.kind === 'region' ? p.name : undefined;
+    // village polygons carry their names already; a township bubble (a county-wide view) names its township
+    const label = p.kind === 'region' && p.level === 'township' ? p.name : undefined;
     const marker = L.marker(at, { icon: bubbleIcon(p.count, p.byWarning.red, p.byWarning.yellow, label), keyboard: false });
     marker.on('click', () => {
       if (p.kind === 'cell') {
