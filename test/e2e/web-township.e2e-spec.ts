@@ -279,6 +279,41 @@ describe('/township', () => {
     expect(master.duplicates.map((d) => d.id)).toEqual([second]);
   });
 
+  it('the handler asks for more time (延期申请) and the dispatcher grants it (延期审批) through the pages', async () => {
+    const id = await report(gwApi, GRID, '苕秀社区停车场旁建筑垃圾需外运');
+    for (const type of ['accept', 'dispatch']) {
+      const current = await twApi.get<{ version: number }>(`/events/${id}`);
+      const res = await twApi.post(`/events/${id}/actions`, { type, expectedVersion: current.version, ...(type === 'dispatch' ? { unitCode: UNIT } : {}) });
+      expect(res.status).toBe(201);
+    }
+    expect((await handlerApi.post(`/events/${id}/actions`, { type: 'sign' })).status).toBe(201);
+    await waitFor('the event on the handler\'s console', async () => shows(handler, id), 10_000, 20);
+    await select(handler, id);
+    await expectPanel(handler, handlerApi, id, 'handling');
+
+    // a week from now, 17:30 on the Shanghai clock
+    const until = new Date(Date.now() + 7 * 86400_000 + 8 * 3600_000).toISOString().slice(0, 10);
+    await act(handler, 'request_extension', async () => {
+      const input = handler.page.locator('[data-test=action-dialog] [data-test=extension-until] input');
+      await input.fill(`${until} 17:30`);
+      await input.press('Enter');
+      await handler.page.fill('[data-test=action-dialog] textarea[data-test=action-reason]', '需协调渣土车外运，预计一周');
+    });
+    await expectPanel(handler, handlerApi, id, 'handling');
+    const requested = await handlerApi.get<{ extensionRequestedUntil: string | null }>(`/events/${id}`);
+    expect(requested.extensionRequestedUntil).toBe(new Date(`${until}T17:30:00+08:00`).toISOString());
+
+    await waitFor('the request on the dispatcher\'s console', async () => shows(tw, id), 10_000, 20);
+    await select(tw, id);
+    await waitFor('延期审批 offered', async () => (await tw.page.locator('[data-test=actions] button[data-action=approve_extension]').count()) === 1, 10_000);
+    await expectPanel(tw, twApi, id, 'handling');
+    await act(tw, 'approve_extension');
+    const granted = await twApi.get<{ extendedUntil: string | null; extensionRequestedUntil: string | null }>(`/events/${id}`);
+    expect(granted.extendedUntil).toBe(requested.extensionRequestedUntil);
+    expect(granted.extensionRequestedUntil).toBeNull();
+    await expectPanel(tw, twApi, id, 'handling');
+  });
+
   it('no page asked any other host for anything, and the dispatcher never saw the other township\'s report', async () => {
     expect(await shows(tw, otherEventId)).toBe(false);
     for (const p of [tw, other, handler]) expect(p.external()).toEqual([]);
