@@ -288,6 +288,25 @@ describe('/county wall screen', () => {
     await p.context.close();
   });
 
+  it('kiosk mode: a screen started while the API does not answer draws its map by itself once it does', async () => {
+    const p = await stack.person({ viewport: WALL });
+    await p.login('county.op');
+    const { page } = p;
+    // the map and the feed fail (as when the API process is down but the pages are served)
+    const down = (route: { abort: () => Promise<void> }) => route.abort();
+    await page.route(/\/api\/v1\/(map|changes)/, down);
+    await p.open('/county/?kiosk=1');
+    await page.waitForSelector('[data-test=map-error]', { timeout: 15_000 });
+    expect(await count(page, '[data-test=cluster]')).toBe(0);
+    await page.unroute(/\/api\/v1\/(map|changes)/, down);
+    await page.waitForSelector(bubble, { timeout: 20_000 });
+    await waitFor('live', async () => (await attr(page, '[data-test=conn-state]', 'data-state')) === 'live', 20_000);
+    await waitFor('error gone', async () => (await count(page, '[data-test=map-error]')) === 0);
+    await waitFor('township outlines', async () => (await count(page, 'path.cm-township')) === 15);
+    expect(p.external()).toEqual([]);
+    await p.context.close();
+  });
+
   it('recovers by itself after the API process is restarted (and shows the changes made meanwhile)', async () => {
     // an API process of our own behind a switch (a load balancer's address), so that it can be stopped and replaced
     let api = await spawnApi();

@@ -7,6 +7,7 @@ import '@shared/base.css';
 import './county.css';
 import { loadSession, toLogin } from '@shared/session';
 import { prefetch } from './prefetch';
+import { reloadWhenServerAnswers } from './recovery';
 
 if (!loadSession()) toLogin();
 prefetch();
@@ -26,12 +27,5 @@ window.addEventListener('vite:preloadError', () => {
   }, () => undefined);
 });
 
-/** Reloads the page once the server answers again (never onto the browser's error page). */
-function reloadWhenBack(): void {
-  fetch(location.pathname, { cache: 'no-store' }).then((res) => {
-    if (res.ok) location.reload(); else setTimeout(reloadWhenBack, 5000);
-  }, () => setTimeout(reloadWhenBack, 5000));
-}
-
 // the application; if it cannot be loaded (the server went away just now), try again when the server is back
-import('./boot').then((m) => m.mount(), () => setTimeout(reloadWhenBack, 2000));
+import('./boot').then((m) => m.mount(), () => reloadWhenServerAnswers());
