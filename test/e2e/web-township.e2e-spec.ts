@@ -314,6 +314,27 @@ describe('/township', () => {
     await expectPanel(tw, twApi, id, 'handling');
   });
 
+  it('the counts per status match the list, and a count or the text filter narrows it', async () => {
+    const open = await twApi.get<{ items: { id: string; code: string; status: string }[] }>('/events?status=reported,accepted,dispatched,handling,handled,suspended&limit=200');
+    const byStatus = (s: string) => open.items.filter((e) => e.status === s).length;
+    await waitFor('the open count', async () => (await tw.page.getAttribute('[data-test=count-open]', 'data-count')) === String(open.items.length), 5000);
+    expect(await tw.page.getAttribute('[data-test=count-reported]', 'data-count')).toBe(String(byStatus('reported')));
+    expect(await tw.page.getAttribute('[data-test=count-handling]', 'data-count')).toBe(String(byStatus('handling')));
+
+    await tw.page.click('[data-test=count-reported]');
+    const rows = tw.page.locator('[data-test=event-row]');
+    await waitFor('only 待受理 rows', async () => (await rows.count()) === byStatus('reported'), 5000);
+    expect(await rows.evaluateAll((els) => [...new Set(els.map((el) => el.getAttribute('data-status')))])).toEqual(['reported']);
+
+    await tw.page.click('[data-test=count-open]');
+    const one = open.items[0];
+    await tw.page.fill('[data-test=filters] input[data-test=filter-q], [data-test=filters] [data-test=filter-q] input', one.code);
+    await waitFor('the one event with that code', async () => (await rows.count()) === 1, 5000);
+    expect(await rows.first().getAttribute('data-id')).toBe(one.id);
+    await tw.page.click('[data-test=filter-reset]');
+    await waitFor('the whole list again', async () => (await rows.count()) === open.items.length, 5000);
+  });
+
   it('no page asked any other host for anything, and the dispatcher never saw the other township\'s report', async () => {
     expect(await shows(tw, otherEventId)).toBe(false);
     for (const p of [tw, other, handler]) expect(p.external()).toEqual([]);
