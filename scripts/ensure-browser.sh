@@ -11,4 +11,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; }
 fi
-/usr/bin/chromium --version >/dev/null
+/usr/bin/chromium --version >/dev/null 2>&1 || { echo "ensure-browser: /usr/bin/chromium does not start" >&2; exit 1; }
