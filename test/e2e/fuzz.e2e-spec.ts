@@ -67,7 +67,8 @@ let api: ApiHarness;
 let doc: OpenApiDocument;
 let sender: Sender;
 const tokens = new Map<string, string>();
-const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer };
+const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer,
+  photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer };
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -93,6 +94,16 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/admin/users/{id}/reset-password': () => ({ path: { id: ctx.userId } }),
   'GET /api/v1/admin/users/{id}/personal-data': () => ({ path: { id: ctx.userId }, query: { reason: '模糊测试' } }),
   'POST /api/v1/admin/users/import': () => ({ query: { dryRun: 'true' } }),
+  'GET /api/v1/attachments/media/{token}': () => ({ path: { token: ctx.photoToken } }),
+  'PUT /api/v1/stats/weights': () => ({ body: { kind: 'township', indicator: 'onTimeCloseRate', weight: 0.3 } }),
+  'POST /api/v1/admin/units': () => ({ body: { type: 'county_department', name: '模糊测试局', regionCode: '330523', departmentKind: 'FZ' } }),
+  'GET /api/v1/admin/units/{code}': () => ({ path: { code: ctx.unitCode } }),
+  'PATCH /api/v1/admin/units/{code}': () => ({ path: { code: ctx.unitCode }, body: { name: '模糊测试单位（改名）' } }),
+  'POST /api/v1/admin/units/{code}/retire': () => ({ path: { code: ctx.unitCode } }),
+  'POST /api/v1/admin/units/{code}/restore': () => ({ path: { code: ctx.unitCode } }),
+  'PATCH /api/v1/admin/categories/{code}': () => ({ path: { code: ctx.categoryCode }, body: { active: true } }),
+  'POST /api/v1/admin/grids/{code}/workers': () => ({ path: { code: GRID }, body: { userId: ctx.gridWorkerId } }),
+  'POST /api/v1/admin/regions/import': () => ({ query: { dryRun: 'true' } }),
   'POST /api/v1/auth/login': () => ({ body: { username: LOGIN_USER, password: 'Grid141!demo' } }),
   'POST /api/v1/auth/refresh': () => ({ body: { refreshToken: ctx.refreshToken } }),
   'POST /api/v1/auth/password': () => ({ body: { currentPassword: 'Grid141!demo', newPassword: 'Fuzz-Grid141-new-pass!' } }),
@@ -117,7 +128,9 @@ function baseOf(op: Operation, n: number): Base {
   if (body === undefined && op.body?.contentType === 'application/json' && hasProperties(doc, op.body.schema)) body = validValue(doc, op.body.schema, n);
   const file = op.key === 'POST /api/v1/admin/users/import'
     ? { name: 'file', filename: 'roster.xlsx', type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', data: ctx.xlsx }
-    : { name: 'file', filename: 'base.png', type: 'image/png', data: ctx.png };
+    : op.key === 'POST /api/v1/admin/regions/import'
+      ? { name: 'file', filename: 'grids.geojson', type: 'application/geo+json', data: ctx.geojson }
+      : { name: 'file', filename: 'base.png', type: 'image/png', data: ctx.png };
   const raw = op.body?.contentType.startsWith('multipart/')
     ? { bytes: multipart([file], 'baseboundary'), contentType: 'multipart/form-data; boundary=baseboundary' }
     : undefined;
@@ -144,7 +157,7 @@ function casesOf(op: Operation, sites: Site[], budget: number): Case[] {
   let n = 0;
   const weights = sites.reduce((a, s) => a + (s.weight ?? 1), 0);
   sites.forEach((site) => {
-    const runs = Math.max(1, Math.round((budget * (site.weight ?? 1)) / weights));
+    const runs = Math.max(1, Math.ceil((budget * (site.weight ?? 1)) / weights));
     for (const m of fc.sample(site.arb, { seed: hash(`${op.key}#${site.name}`), numRuns: runs })) cases.push(caseOf(op, baseOf(op, n++), m));
   });
   if (op.secured) {
@@ -212,6 +225,19 @@ beforeAll(async () => {
   const up = await gw.upload(ctx.png, 'base.png', 'image/png');
   expect(up.status).toBe(201);
   ctx.attachmentId = up.body.id;
+  // a photo link (from an event carrying the photo, read by a user whose session the fuzz never ends)
+  const withPhoto = await gw.post('/events', { id: newId(), categoryCode: ctx.categoryCode, description: '带照片的基准事件', location: at, attachmentIds: [up.body.id] });
+  expect(withPhoto.status).toBe(201);
+  const detail = await (await api.as('county.op')).get(`/events/${withPhoto.body.id}`);
+  ctx.photoToken = (detail.body.photos[0].url as string).split('/').pop()!;
+  // a county department of its own (no accounts, no events: it can be retired and restored), a grid worker, a grid file
+  const unit = await (await api.as('admin')).post('/admin/units', { type: 'county_department', name: '模糊测试单位', regionCode: '330523', departmentKind: 'FT' });
+  expect(unit.status).toBe(201);
+  ctx.unitCode = unit.body.code;
+  ctx.gridWorkerId = (await api.db.query(`SELECT id FROM users WHERE username = $1`, [GW])).rows[0].id;
+  const grid = (await api.db.query(`SELECT code, name, ST_AsGeoJSON(geom) AS geom FROM regions WHERE code = $1`, [GRID])).rows[0];
+  ctx.geojson = Buffer.from(JSON.stringify({ type: 'FeatureCollection',
+    features: [{ type: 'Feature', properties: { code: grid.code, name: grid.name }, geometry: JSON.parse(grid.geom) }] }));
   ctx.userId = (await api.db.query(ADMINISTERED_USER)).rows[0].id;
   const server = api.app.getHttpServer();
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
