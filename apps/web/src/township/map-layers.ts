@@ -76,44 +76,81 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** Draws one GET /map/events answer into `group` (cleared first). */
-export function drawEvents(group: L.LayerGroup, answer: MapEvents, handlers: FeatureHandlers, selectedId: string | null): void {
-  group.clearLayers();
-  for (const f of answer.features) {
-    const [lng, lat] = f.geometry.coordinates;
-    const at = L.latLng(lat, lng);
-    const p = f.properties;
-    if (p.kind === 'event') {
-      const marker = L.circleMarker(at, {
-        radius: p.id === selectedId ? 10 : 7,
-        color: p.warning === 'none' ? '#ffffff' : WARNING_COLOURS[p.warning],
-        weight: p.warning === 'none' ? 1.5 : 3,
-        fillColor: STATUS_COLOURS[p.status] ?? '#409eff',
-        fillOpacity: 0.95,
-        bubblingMouseEvents: false,
-      });
-      marker.bindTooltip(`${p.code} · ${STATUS_LABELS[p.status]}${p.warning !== 'none' ? ` · ${WARNING_LABELS[p.warning]}` : ''}`);
-      marker.on('click', () => handlers.onEvent(p.id));
-      marker.addTo(group);
-      const el = marker.getElement();
-      el?.setAttribute('data-test', 'map-event');
-      el?.setAttribute('data-id', p.id);
-      continue;
+/** The layer of GET /map/events answers: redrawing keeps the markers whose feature did not change. */
+export interface EventLayer {
+  group: L.LayerGroup;
+  draw: (answer: MapEvents, handlers: FeatureHandlers, selectedId: string | null) => void;
+}
+
+/**
+ * Markers are kept across answers while their feature is the same (same event and look, same bubble and counts), so a
+ * refresh after a live change does not replace the marker under the user's pointer (a click on it would be lost).
+ */
+export function eventLayer(): EventLayer {
+  const group = L.layerGroup();
+  let drawn = new Map<string, L.Layer>();
+  let current: FeatureHandlers | null = null;
+  const draw = (answer: MapEvents, handlers: FeatureHandlers, selectedId: string | null) => {
+    current = handlers;
+    const next = new Map<string, L.Layer>();
+    for (const f of answer.features) {
+      const p = f.properties;
+      const key = p.kind === 'event'
+        ? `e|${p.id}|${p.status}|${p.warning}|${p.id === selectedId}|${f.geometry.coordinates.join(',')}`
+        : `${p.kind}|${p.kind === 'cell' ? p.bbox.join(',') : p.code}|${p.count}|${p.byWarning.red}|${p.byWarning.yellow}`;
+      const kept = drawn.get(key);
+      if (kept) { next.set(key, kept); drawn.delete(key); continue; }
+      next.set(key, featureMarker(f, () => current!, selectedId).addTo(group));
+      tag(next.get(key)!, f);
     }
-    // village polygons carry their names already; a township bubble (a county-wide view) names its township
-    const label = p.kind === 'region' && p.level === 'township' ? p.name : undefined;
-    const marker = L.marker(at, { icon: bubbleIcon(p.count, p.byWarning.red, p.byWarning.yellow, label), keyboard: false });
-    marker.on('click', () => {
-      if (p.kind === 'cell') {
-        const [x1, y1, x2, y2] = p.bbox;
-        handlers.onCluster({ bounds: L.latLngBounds([y1, x1], [y2, x2]), center: at });
-      } else {
-        handlers.onCluster({ center: at, regionCode: p.code });
-      }
-    });
-    marker.addTo(group);
-    const el = marker.getElement();
-    el?.setAttribute('data-test', 'map-cluster');
-    el?.setAttribute('data-count', String(p.count));
+    for (const gone of drawn.values()) group.removeLayer(gone);
+    drawn = next;
+  };
+  return { group, draw };
+}
+
+type Feature = MapEvents['features'][number];
+
+function tag(layer: L.Layer, f: Feature): void {
+  const el = (layer as L.Marker | L.CircleMarker).getElement?.();
+  if (!el) return;
+  const p = f.properties;
+  if (p.kind === 'event') {
+    el.setAttribute('data-test', 'map-event');
+    el.setAttribute('data-id', p.id);
+  } else {
+    el.setAttribute('data-test', 'map-cluster');
+    el.setAttribute('data-count', String(p.count));
   }
+}
+
+function featureMarker(f: Feature, handlers: () => FeatureHandlers, selectedId: string | null): L.Layer {
+  const [lng, lat] = f.geometry.coordinates;
+  const at = L.latLng(lat, lng);
+  const p = f.properties;
+  if (p.kind === 'event') {
+    const marker = L.circleMarker(at, {
+      radius: p.id === selectedId ? 10 : 7,
+      color: p.warning === 'none' ? '#ffffff' : WARNING_COLOURS[p.warning],
+      weight: p.warning === 'none' ? 1.5 : 3,
+      fillColor: STATUS_COLOURS[p.status] ?? '#409eff',
+      fillOpacity: 0.95,
+      bubblingMouseEvents: false,
+    });
+    marker.bindTooltip(`${p.code} · ${STATUS_LABELS[p.status]}${p.warning !== 'none' ? ` · ${WARNING_LABELS[p.warning]}` : ''}`);
+    marker.on('click', () => handlers().onEvent(p.id));
+    return marker;
+  }
+  // village polygons carry their names already; a township bubble (a county-wide view) names its township
+  const label = p.kind === 'region' && p.level === 'township' ? p.name : undefined;
+  const marker = L.marker(at, { icon: bubbleIcon(p.count, p.byWarning.red, p.byWarning.yellow, label), keyboard: false });
+  marker.on('click', () => {
+    if (p.kind === 'cell') {
+      const [x1, y1, x2, y2] = p.bbox;
+      handlers().onCluster({ bounds: L.latLngBounds([y1, x1], [y2, x2]), center: at });
+    } else {
+      handlers().onCluster({ center: at, regionCode: p.code });
+    }
+  });
+  return marker;
 }

@@ -34,6 +34,15 @@ export const categories = once(async (): Promise<CategoryView[]> =>
 /** Units of the caller's township (the API's default), active ones. */
 export const units = once(async (): Promise<UnitView[]> => (await api<UnitList>('/units')).items.filter((u) => u.active));
 
+/** Names of the township's and the county's units (for the timeline: escalations and county departments). */
+export const unitNames = once(async (): Promise<Map<string, string>> => {
+  const [own, county] = await Promise.all([
+    units(),
+    api<UnitList>(`/units${qs({ regionCode: homeRegion().slice(0, 6) })}`).then((l) => l.items, () => [] as UnitView[]),
+  ]);
+  return new Map([...county, ...own].map((u) => [u.code, u.name]));
+});
+
 /** The villages/communities of the home township (or the townships of the county). */
 export const villages = once(async (): Promise<RegionView[]> =>
   (await api<RegionTree>(`/regions${qs({ parent: homeRegion() })}`)).items);
