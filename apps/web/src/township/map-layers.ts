@@ -10,6 +10,13 @@ import { STATUS_LABELS, WARNING_LABELS } from '@contracts/labels';
 
 export type RegionLevel = 'township' | 'village' | 'grid';
 
+/** The boundaries' own pane, under Leaflet's overlay pane (400) where the event markers are drawn. */
+export const BOUNDARY_PANE = 'tw-boundaries';
+
+export function addBoundaryPane(map: L.Map): void {
+  if (!map.getPane(BOUNDARY_PANE)) map.createPane(BOUNDARY_PANE).style.zIndex = '350';
+}
+
 const BOUNDARY_STYLE: Record<RegionLevel, L.PathOptions> = {
   township: { color: '#5b6b7f', weight: 1.5, fill: true, fillColor: '#eef1f5', fillOpacity: 0.6 },
   village: { color: '#7a8aa0', weight: 1.2, fill: true, fillColor: '#ffffff', fillOpacity: 0.35 },
@@ -23,6 +30,7 @@ const BOUNDARY_STYLE: Record<RegionLevel, L.PathOptions> = {
 export function boundaryLayer(map: RegionMap, level: RegionLevel, opts: { home?: string; labels?: boolean } = {}): L.GeoJSON {
   return L.geoJSON(map as unknown as GeoJSON.FeatureCollection, {
     interactive: false,
+    pane: BOUNDARY_PANE,
     style: (f) => {
       const code = (f?.properties as RegionFeature['properties'] | undefined)?.code ?? '';
       const base: L.PathOptions = { ...BOUNDARY_STYLE[level], className: `tw-boundary tw-boundary--${level}` };
@@ -100,8 +108,10 @@ export function eventLayer(): EventLayer {
         : `${p.kind}|${p.kind === 'cell' ? p.bbox.join(',') : p.code}|${p.count}|${p.byWarning.red}|${p.byWarning.yellow}`;
       const kept = drawn.get(key);
       if (kept) { next.set(key, kept); drawn.delete(key); continue; }
-      next.set(key, featureMarker(f, () => current!, selectedId).addTo(group));
-      tag(next.get(key)!, f);
+      const marker = featureMarker(f, () => current!, selectedId);
+      // tagged whenever Leaflet (re)creates its element (a layer taken off the map and back gets a new one)
+      marker.on('add', () => tag(marker, f));
+      next.set(key, marker.addTo(group));
     }
     for (const gone of drawn.values()) group.removeLayer(gone);
     drawn = next;
