@@ -44,7 +44,9 @@ export function boundaryLayer(map: RegionMap, level: RegionLevel, opts: { home?:
     onEachFeature: (f, layer) => {
       if (!opts.labels) return;
       const p = f.properties as RegionFeature['properties'];
-      layer.bindTooltip(p.name, { permanent: true, direction: 'center', className: `tw-region-label tw-region-label--${level}`, interactive: false });
+      // a little below the middle: an event bubble often sits at the middle of its village
+      layer.bindTooltip(p.name, { permanent: true, direction: 'center', offset: [0, 18], className: `tw-region-label tw-region-label--${level}`,
+        interactive: false, pane: BOUNDARY_PANE });
     },
   });
 }
@@ -154,6 +156,9 @@ function featureMarker(f: Feature, handlers: () => FeatureHandlers, selectedId: 
   // village polygons carry their names already; a township bubble (a county-wide view) names its township
   const label = p.kind === 'region' && p.level === 'township' ? p.name : undefined;
   const marker = L.marker(at, { icon: bubbleIcon(p.count, p.byWarning.red, p.byWarning.yellow, label), keyboard: false });
+  const statuses = Object.entries(p.byStatus).filter(([, n]) => n).map(([st, n]) => `${STATUS_LABELS[st as keyof typeof STATUS_LABELS]} ${n}`);
+  const cards = [p.byWarning.red ? `${WARNING_LABELS.red} ${p.byWarning.red}` : '', p.byWarning.yellow ? `${WARNING_LABELS.yellow} ${p.byWarning.yellow}` : ''].filter(Boolean);
+  marker.bindTooltip(`${p.kind === 'region' ? `${p.name} · ` : ''}${p.count} 件<br>${[...statuses, ...cards].join('，')}`, { direction: 'top', offset: [0, -14] });
   marker.on('click', () => {
     if (p.kind === 'cell') {
       const [x1, y1, x2, y2] = p.bbox;
