@@ -54,7 +54,19 @@ export async function launchChromium(): Promise<Browser> {
 export async function startWebStack(label: string, env: Record<string, string> = {}): Promise<WebStack> {
   const { name } = await freshDatabase(label);
   configureEnv(name, env);
-  const [api, worker, browser] = await Promise.all([spawnApi(), spawnWorker(), launchChromium()]);
+  // all three, or none: a part that started is stopped when another fails (else its process outlives the run)
+  const parts = await Promise.allSettled([spawnApi(), spawnWorker(), launchChromium()]);
+  if (parts.some((p) => p.status === 'rejected')) {
+    const [a, w, b] = parts;
+    await Promise.all([
+      a.status === 'fulfilled' ? a.value.stop('SIGKILL') : undefined,
+      w.status === 'fulfilled' ? w.value.stop('SIGKILL') : undefined,
+      b.status === 'fulfilled' ? b.value.close() : undefined,
+    ]);
+    await dropDatabase(name);
+    throw (parts.find((p) => p.status === 'rejected') as PromiseRejectedResult).reason;
+  }
+  const [api, worker, browser] = parts.map((p) => (p as PromiseFulfilledResult<unknown>).value) as [AppProcess, AppProcess, Browser];
   const db = new pg.Pool({ connectionString: dbUrl(name), max: 3 });
   db.on('error', () => undefined);
   const origin = new URL(api.url).host;
