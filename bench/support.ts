@@ -80,3 +80,32 @@ export async function closedLoop(concurrency: number, seconds: number, worker: (
   if (firstError) console.error('first error:', firstError);
   return { latencies: latencies.sort((a, b) => a - b), errors, elapsedMs: performance.now() - start };
 }
+
+/**
+ * The map benchmarks' events (bench/map, bench/web-county): `events` reports spread over every grid of `county`, each
+ * filed by the grid's demo worker, in one set-based INSERT with the map trigger off (the aggregates are built after by
+ * the caller with the migration's backfill). 10 % open, created in the last 60 days; the rest closed (90 %), rejected
+ * or merged over two years; categories skewed (squared uniform over the active ones); 8 % of open events red, 12 %
+ * yellow. Codes are `<county><codeLetter><10 digits>`. Leaves the trigger off.
+ */
+export async function insertMapEvents(pool: pg.Pool, county: string, events: number, codeLetter: string): Promise<void> {
+  const grids = (await pool.query(`SELECT count(*)::int AS n FROM regions WHERE level = 'grid' AND code LIKE $1 || '%'`, [county])).rows[0].n as number;
+  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count`);
+  await pool.query(
+    `WITH cats AS (SELECT array_agg(code ORDER BY code) AS a, count(*)::int AS n FROM categories WHERE is_event AND active),
+          gw AS (SELECT g.code, g.parent_code, g.geom, u.id AS reporter FROM regions g JOIN users u ON u.username = 'gw.' || g.code
+                  WHERE g.level = 'grid' AND g.code LIKE $1 || '%'),
+          p AS (SELECT gw.code, gw.parent_code, gw.reporter, (ST_Dump(ST_GeneratePoints(gw.geom, ceil($2::float8 / $3)::int, 141))).geom AS p FROM gw)
+     INSERT INTO events (id, code, category_code, description, urgency, source, location, region_code, grid_code, village_code, township_code,
+       county_code, status, level, warning, owner_unit_code, centre_unit_code, involved_unit_codes, reporter_id, created_at, updated_at)
+     SELECT gen_random_uuid(), $1 || $4 || lpad((row_number() OVER ())::text, 10, '0'), cats.a[1 + floor(power(r.c, 2) * cats.n)::int], '基准事件',
+       'normal', 'grid', p.p, p.code, p.code, p.parent_code, left(p.code, 9), $1, s.status, 'township', s.warning,
+       left(p.code, 9) || '-ZH', left(p.code, 9) || '-ZH', ARRAY[left(p.code, 9) || '-ZH'], p.reporter, s.at, s.at
+       FROM p CROSS JOIN cats
+       , LATERAL (SELECT random() AS o, random() AS s, random() AS w, random() AS d, random() AS c, p.p AS dep) r
+       , LATERAL (SELECT CASE WHEN r.o < 0.1 THEN (ARRAY['reported','accepted','dispatched','handling','handled','suspended'])[1 + floor(r.s * 6)::int]
+                              WHEN r.s < 0.9 THEN 'closed' WHEN r.s < 0.95 THEN 'rejected' ELSE 'merged' END AS status,
+                         CASE WHEN r.o < 0.1 AND r.w < 0.08 THEN 'red' WHEN r.o < 0.1 AND r.w < 0.2 THEN 'yellow' ELSE 'none' END AS warning,
+                         now() - CASE WHEN r.o < 0.1 THEN 60 ELSE 730 END * r.d * interval '1 day' AS at) s
+      LIMIT $2`, [county, events, grids, codeLetter]);
+}

@@ -18,7 +18,7 @@ import pg from 'pg';
 import { chromium } from 'playwright-core';
 import { createDataSource } from '#core';
 import { AGGREGATES, backfill } from '../migrations/1796600000000-MapAggregates.js';
-import { benchDatabase, dbUrl, percentile, ROOT, startProcess, table } from './support.js';
+import { benchDatabase, dbUrl, insertMapEvents, percentile, ROOT, startProcess, table } from './support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 12);
@@ -65,27 +65,8 @@ const MEASURE = `(() => {
 
 async function generate(): Promise<void> {
   const t0 = performance.now();
-  const grids = (await pool.query(`SELECT count(*)::int AS n FROM regions WHERE level = 'grid' AND code LIKE $1 || '%'`, [COUNTY])).rows[0].n as number;
-  // as bench/map: 10 % open (created in the last 60 days), the rest closed, rejected or merged over two years;
-  // categories skewed; 8 % of open events red, 12 % yellow
-  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count`);
-  await pool.query(
-    `WITH cats AS (SELECT array_agg(code ORDER BY code) AS a, count(*)::int AS n FROM categories WHERE is_event AND active),
-          gw AS (SELECT g.code, g.parent_code, g.geom, u.id AS reporter FROM regions g JOIN users u ON u.username = 'gw.' || g.code
-                  WHERE g.level = 'grid' AND g.code LIKE $1 || '%'),
-          p AS (SELECT gw.code, gw.parent_code, gw.reporter, (ST_Dump(ST_GeneratePoints(gw.geom, ceil($2::float8 / $3)::int, 141))).geom AS p FROM gw)
-     INSERT INTO events (id, code, category_code, description, urgency, source, location, region_code, grid_code, village_code, township_code,
-       county_code, status, level, warning, owner_unit_code, centre_unit_code, involved_unit_codes, reporter_id, created_at, updated_at)
-     SELECT gen_random_uuid(), $1 || 'W' || lpad((row_number() OVER ())::text, 10, '0'), cats.a[1 + floor(power(r.c, 2) * cats.n)::int], '基准事件',
-       'normal', 'grid', p.p, p.code, p.code, p.parent_code, left(p.code, 9), $1, s.status, 'township', s.warning,
-       left(p.code, 9) || '-ZH', left(p.code, 9) || '-ZH', ARRAY[left(p.code, 9) || '-ZH'], p.reporter, s.at, s.at
-       FROM p CROSS JOIN cats
-       , LATERAL (SELECT random() AS o, random() AS s, random() AS w, random() AS d, random() AS c, p.p AS dep) r
-       , LATERAL (SELECT CASE WHEN r.o < 0.1 THEN (ARRAY['reported','accepted','dispatched','handling','handled','suspended'])[1 + floor(r.s * 6)::int]
-                              WHEN r.s < 0.9 THEN 'closed' WHEN r.s < 0.95 THEN 'rejected' ELSE 'merged' END AS status,
-                         CASE WHEN r.o < 0.1 AND r.w < 0.08 THEN 'red' WHEN r.o < 0.1 AND r.w < 0.2 THEN 'yellow' ELSE 'none' END AS warning,
-                         now() - CASE WHEN r.o < 0.1 THEN 60 ELSE 730 END * r.d * interval '1 day' AS at) s
-      LIMIT $2`, [COUNTY, EVENTS, grids]);
+  // the same events as bench/map
+  await insertMapEvents(pool, COUNTY, EVENTS, 'W');
   for (const a of AGGREGATES) await pool.query(backfill(a));
   await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count`);
   await pool.query(`VACUUM ANALYZE events`);

@@ -85,6 +85,10 @@ describe('serving the pages', () => {
     const plain = await fetch(`${stack.url}${asset}`, { headers: { 'Accept-Encoding': 'identity' } });
     expect(plain.headers.get('content-encoding')).toBeNull();
     expect(await plain.text()).toBe(await js.text());
+    // a malformed asset path is a client error, not a 500
+    const bad = await fetch(`${stack.url}/assets/%E0%A4%A.js`, { headers: { 'Accept-Encoding': 'gzip' } });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    expect(bad.status).toBeLessThan(500);
   });
 
   it('/grid redirects to /grid/, and the API paths are not shadowed by the pages', async () => {

@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import { startWebStack } from './support/browser.js';
 import type { Page } from 'playwright-core';
 import type { Person, WebStack } from './support/browser.js';
+import { actOnConsole as act, consoleReady, consoleShows as shows, inQueue, openOnConsole as select } from './support/pages.js';
 import { DEMO_PASSWORD, newId, pointIn, waitFor } from './support/harness.js';
 
 jest.setTimeout(120_000);
@@ -63,28 +64,12 @@ async function openConsole(username: string): Promise<Person> {
   const p = await stack.person();
   await p.login(username);
   expect(new URL(p.page.url()).pathname).toBe('/township/');
-  await p.page.locator('[data-test=live-state][data-state=live]').waitFor({ timeout: 15_000 });
-  await p.page.locator('[data-test=queue-list]').waitFor();
+  await consoleReady(p);
   return p;
 }
 
 /** The note field of the open action dialog. */
 const NOTE = '[data-test=action-dialog] textarea[data-test=action-note]';
-const inQueue = (id: string) => `[data-test=event-row][data-id="${id}"]`;
-const inNewBar = (id: string) => `[data-test=new-events][data-ids~="${id}"]`;
-
-/** Whether the page shows the event, either in the list or behind the "N 条新事件" bar. */
-async function shows(p: Person, id: string): Promise<boolean> {
-  return (await p.page.locator(`${inQueue(id)}, ${inNewBar(id)}`).count()) > 0;
-}
-
-/** Opens the event in the panel, inserting the new ones first when it waits behind the bar. */
-async function select(p: Person, id: string): Promise<void> {
-  if (await p.page.locator(inNewBar(id)).count()) await p.page.click('[data-test=new-events]');
-  await p.page.click(inQueue(id));
-  await p.page.locator(`[data-test=event-panel][data-id="${id}"][data-status]:not([data-status=""])`).waitFor();
-}
-
 /** The panel shows `status` at the API's current version, and its action buttons are exactly the allowedActions. */
 async function expectPanel(p: Person, api: Client, id: string, status: string): Promise<void> {
   const panel = p.page.locator(`[data-test=event-panel][data-id="${id}"]`);
@@ -125,15 +110,6 @@ async function zoomToEvent(page: Page, id: string): Promise<void> {
   await marker.waitFor({ timeout: 10_000 });
 }
 
-/** Clicks an action button, fills the dialog with `fill`, sends it. */
-async function act(p: Person, action: string, fill: () => Promise<void> = async () => undefined): Promise<void> {
-  await p.page.click(`[data-test=event-panel] [data-test=actions] button[data-action=${action}]`);
-  const dialog = p.page.locator(`[data-test=action-dialog][data-action=${action}]`);
-  await dialog.waitFor();
-  await fill();
-  await p.page.click('[data-test=action-dialog] [data-test=action-submit]');
-  await dialog.waitFor({ state: 'hidden' });
-}
 
 beforeAll(async () => {
   stack = await startWebStack('web_township');

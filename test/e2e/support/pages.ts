@@ -27,8 +27,9 @@ export async function consoleReady(p: Person): Promise<void> {
   await p.page.locator('[data-test=queue-list]').waitFor();
 }
 
-const inQueue = (id: string) => `[data-test=event-row][data-id="${id}"]`;
-const inNewBar = (id: string) => `[data-test=new-events][data-ids~="${id}"]`;
+/** /township: a queue row, and the "N 条新事件" bar when it holds the event. */
+export const inQueue = (id: string) => `[data-test=event-row][data-id="${id}"]`;
+export const inNewBar = (id: string) => `[data-test=new-events][data-ids~="${id}"]`;
 
 /** /township: whether the console shows the event, in the list or behind the "N 条新事件" bar. */
 export async function consoleShows(p: Person, id: string): Promise<boolean> {

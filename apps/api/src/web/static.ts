@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -34,17 +34,19 @@ export function contentSecurityPolicy(tileUrl?: string): string {
  */
 export function serveWeb(app: NestExpressApplication, dir: string, tileUrl?: string): void {
   const csp = contentSecurityPolicy(tileUrl);
-  // hashed assets precompressed at build time (scripts/compress-web.mjs): sent as gzip to browsers that take it
+  // hashed assets precompressed at build time (scripts/compress-web.mjs): sent as gzip to browsers that take it. The
+  // build is fixed while the server runs, so the compressed names are read once (no file-system call per request).
+  const assets = path.join(dir, 'assets');
+  const compressed = new Set(existsSync(assets) ? readdirSync(assets).filter((f) => f.endsWith('.gz')).map((f) => f.slice(0, -3)) : []);
   app.use('/assets', (req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || !/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) return next();
-    const rel = decodeURIComponent(req.path);
-    if (!/^\/[\w.-]+\.(js|css|svg|json)$/.test(rel)) return next();
-    const gz = path.join(dir, 'assets', `${rel.slice(1)}.gz`);
-    if (!existsSync(gz)) return next();
+    const name = req.path.slice(1); // hashed names are plain ([\w.-]): nothing to decode
+    if (!compressed.has(name)) return next();
+    const gz = path.join(assets, `${name}.gz`);
     res.setHeader('Content-Encoding', 'gzip');
     res.setHeader('Vary', 'Accept-Encoding');
     res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-    res.type(path.extname(rel));
+    res.type(path.extname(name));
     res.sendFile(gz);
   });
   app.useStaticAssets(dir, {

@@ -104,13 +104,18 @@ export class LiveConnection {
       void this.readFeed(r.after ?? this.cursor);
     });
     // a tab woken from sleep or a network that came back: reconnect now rather than at the next back-off step
-    window.addEventListener('online', () => { if (!socket.connected) socket.connect(); });
+    window.addEventListener('online', this.onOnline);
   }
 
   stop(): void {
+    window.removeEventListener('online', this.onOnline);
     this.socket?.close();
     this.socket = null;
   }
+
+  private readonly onOnline = (): void => {
+    if (this.socket && !this.socket.connected) this.socket.connect();
+  };
 
   get connected(): boolean {
     return this.state === 'live';
