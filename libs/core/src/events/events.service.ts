@@ -38,6 +38,8 @@ export interface ReportOptions {
   now?: Date;
   /** Filed by the demo generator (演示数据). */
   demo?: boolean;
+  /** The door the report came through (an intake adapter: Open311, 12345…); by default the reporter's role tells (grid/staff). */
+  source?: EventSource;
 }
 
 interface ReportContext {
@@ -139,7 +141,7 @@ export class EventsService {
     const now = options.now ?? new Date();
     if (!REPORTER_ROLES.has(actor.role)) throw Problem.forbidden(`role ${actor.role} cannot report events`);
     const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
-    const report: PreparedReport = { actor, input, lng, lat, now, source: actor.role === 'grid_worker' ? 'grid' : 'staff', demo: options.demo ?? false };
+    const report: PreparedReport = { actor, input, lng, lat, now, source: options.source ?? (actor.role === 'grid_worker' ? 'grid' : 'staff'), demo: options.demo ?? false };
 
     // Fast path: routing from the in-memory snapshot, one guarded statement (the database confirms grid and versions).
     const fast = await this.reportFromSnapshot(report);
