@@ -9,9 +9,11 @@ import { EventIndexes1796700000000 } from './1796700000000-EventIndexes.js';
 import { UserPersonalData1796900000000 } from './1796900000000-UserPersonalData.js';
 import { StatsFacts1797000000000 } from './1797000000000-StatsFacts.js';
 import { StatsRollups1797100000001 } from './1797100000001-StatsRollups.js';
+import { Open3111797400000000 } from './1797400000000-Open311.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
   AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000, MapAggregates1796600000000,
   EventIndexes1796700000000, UserPersonalData1796900000000, StatsFacts1797000000000,
-  StatsRollups1797100000001];
+  StatsRollups1797100000001,
+  Open3111797400000000];

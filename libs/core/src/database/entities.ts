@@ -10,6 +10,8 @@ import { MapCellCategoryTotalEntity } from '../map/map-cell-category-total.entit
 import { MapCellCountEntity } from '../map/map-cell-count.entity.js';
 import { MapCellTotalEntity } from '../map/map-cell-total.entity.js';
 import { MapRegionTotalEntity } from '../map/map-region-total.entity.js';
+import { Open311ClientEntity } from '../open311/open311-client.entity.js';
+import { Open311RequestEntity } from '../open311/open311-request.entity.js';
 import { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
 import { RegionEntity } from '../regions/region.entity.js';
 import { CalendarDayEntity } from '../sla/calendar-day.entity.js';
@@ -28,5 +30,5 @@ export const ENTITIES = [
   SlaRuleEntity, SettingsVersionEntity, CalendarDayEntity, EventEntity, EventActionEntity, OutboxMessageEntity,
   AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
   MapRegionTotalEntity, EventFactEntity, StageFactEntity, StatsWeightEntity,
-  StatsDailyEntity,
+  StatsDailyEntity, Open311ClientEntity, Open311RequestEntity,
 ];
