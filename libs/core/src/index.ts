@@ -60,3 +60,4 @@ export * from './stats/stats.service.js';
 export * from './stats/event-fact.entity.js';
 export * from './stats/stage-fact.entity.js';
 export * from './stats/stats-weight.entity.js';
+export * from './open311/index.js';
