@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import pg from 'pg';
 import { AGGREGATES, backfill } from '../migrations/1796600000000-MapAggregates.js';
-import { ROLLUP_BACKFILL, SPAN } from '../migrations/1797100000001-StatsRollups.js';
+import { rollupBackfill, SPAN } from '../migrations/1797100000001-StatsRollups.js';
 import { benchDatabase, dbUrl, percentile, startProcess, table } from './support.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
@@ -171,7 +171,7 @@ async function generate(): Promise<void> {
   for (const a of AGGREGATES.filter((x) => x.table === 'map_region_totals')) await pool.query(backfill(a));
   await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count`);
   await pool.query(`DELETE FROM stats_daily`);
-  await pool.query(ROLLUP_BACKFILL);
+  await pool.query(rollupBackfill(true));
   for (const t of ['events', 'event_facts', 'stage_facts', 'stats_daily', 'map_region_totals']) await pool.query(`VACUUM ANALYZE ${t}`);
 }
 

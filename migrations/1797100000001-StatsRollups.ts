@@ -19,7 +19,7 @@ export class StatsRollups1797100000001 implements MigrationInterface {
     await q.query(`ALTER TABLE "event_facts" ADD "span" tstzrange`);
     await q.query(`UPDATE event_facts f SET span = ${SPAN('f')} WHERE coalesce(f.closed_at, f.voided_at, f.merged_at) IS NOT NULL`);
     await q.query(`CREATE INDEX "event_facts_span_idx" ON "event_facts" USING GiST ("span") WHERE span IS NOT NULL`);
-    await q.query(ROLLUP_BACKFILL);
+    await q.query(rollupBackfill(false));
   }
 
   async down(q: QueryRunner): Promise<void> {
@@ -78,14 +78,26 @@ export const STAGE_ROLLUP: Record<string, (s: { stage: string; endedBy: string; 
 /** Every counter of stats_daily, in column order. */
 export const ROLLUP_COLUMNS: string[] = [...ROLLUP_FAMILIES.flatMap((f) => Object.keys(f.counts)), ...Object.keys(STAGE_ROLLUP)];
 
-/** Builds stats_daily from the facts (the migration's backfill; the benchmark builds with it too). */
-export const ROLLUP_BACKFILL = (() => {
+/**
+ * The rollup slot of an event (0–7, from the last byte of its id: random in a UUID v4 or v7): since 1797200000000 a
+ * stats_daily key is (day, township, slot), so concurrent reports of one township and day update eight rows instead of
+ * one (a report holds its row lock until commit). Readers sum over the slots.
+ */
+export const ROLLUP_SLOT = (eventId: string) => `(get_byte(uuid_send(${eventId}), 15) & 7)`;
+
+/**
+ * Builds stats_daily from the facts (this migration's backfill, unslotted: the slot column comes later; the benchmark
+ * builds with `slotted`, which spreads every key over the slots like the live upkeep).
+ */
+export function rollupBackfill(slotted: boolean): string {
+  const slot = (id: string) => (slotted ? `, ${ROLLUP_SLOT(id)} AS slot` : '');
   const row = (vals: Record<string, string>) => ROLLUP_COLUMNS.map((c) => `${vals[c] ?? '0'} AS ${c}`).join(', ');
-  const parts = ROLLUP_FAMILIES.map((f) => `SELECT ${SHANGHAI_DAY(`f.${f.at}`)} AS day, left(f.grid_code, 9) AS township_code, ${row(Object.fromEntries(Object.entries(f.counts).map(([c, e]) => [c, e('f')])))}
+  const parts = ROLLUP_FAMILIES.map((f) => `SELECT ${SHANGHAI_DAY(`f.${f.at}`)} AS day, left(f.grid_code, 9) AS township_code${slot('f.event_id')}, ${row(Object.fromEntries(Object.entries(f.counts).map(([c, e]) => [c, e('f')])))}
       FROM event_facts f WHERE f.${f.at} IS NOT NULL`);
   const s = { stage: 's.stage', endedBy: 's.ended_by', onTime: 's.on_time', minutes: 's.working_minutes' };
-  parts.push(`SELECT ${SHANGHAI_DAY('s.ended_at')} AS day, left(s.grid_code, 9) AS township_code, ${row(Object.fromEntries(Object.entries(STAGE_ROLLUP).map(([c, e]) => [c, e(s)])))}
+  parts.push(`SELECT ${SHANGHAI_DAY('s.ended_at')} AS day, left(s.grid_code, 9) AS township_code${slot('s.event_id')}, ${row(Object.fromEntries(Object.entries(STAGE_ROLLUP).map(([c, e]) => [c, e(s)])))}
       FROM stage_facts s WHERE s.stage IN ('accept', 'sign', 'handle')`);
-  return `INSERT INTO stats_daily (day, township_code, ${ROLLUP_COLUMNS.join(', ')})
-    SELECT day, township_code, ${ROLLUP_COLUMNS.map((c) => `sum(${c})`).join(', ')} FROM (${parts.join('\n    UNION ALL ')}) x GROUP BY 1, 2`;
-})();
+  const keys = slotted ? 'day, township_code, slot' : 'day, township_code';
+  return `INSERT INTO stats_daily (${keys}, ${ROLLUP_COLUMNS.join(', ')})
+    SELECT ${keys}, ${ROLLUP_COLUMNS.map((c) => `sum(${c})`).join(', ')} FROM (${parts.join('\n    UNION ALL ')}) x GROUP BY ${slotted ? '1, 2, 3' : '1, 2'}`;
+}

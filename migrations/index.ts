@@ -9,6 +9,7 @@ import { EventIndexes1796700000000 } from './1796700000000-EventIndexes.js';
 import { UserPersonalData1796900000000 } from './1796900000000-UserPersonalData.js';
 import { StatsFacts1797000000000 } from './1797000000000-StatsFacts.js';
 import { StatsRollups1797100000001 } from './1797100000001-StatsRollups.js';
+import { StatsRollupSlots1797200000000 } from './1797200000000-StatsRollupSlots.js';
 import { Open3111797400000000 } from './1797400000000-Open311.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
@@ -16,4 +17,5 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000, MapAggregates1796600000000,
   EventIndexes1796700000000, UserPersonalData1796900000000, StatsFacts1797000000000,
   StatsRollups1797100000001,
+  StatsRollupSlots1797200000000,
   Open3111797400000000];

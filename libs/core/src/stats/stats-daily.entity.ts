@@ -18,6 +18,10 @@ export class StatsDailyEntity {
   @PrimaryColumn('varchar', { name: 'township_code', length: 9, primaryKeyConstraintName: 'stats_daily_pkey' })
   townshipCode: string;
 
+  /** One of eight rows per day and township (ROLLUP_SLOT of the event id), so concurrent reports do not queue on one row lock; readers sum. */
+  @PrimaryColumn('smallint', { default: 0, primaryKeyConstraintName: 'stats_daily_pkey' })
+  slot: number;
+
   @Column('int', { default: 0 }) reported: number;
   @Column('int', { name: 'self_resolved', default: 0 }) selfResolved: number;
   @Column('int', { name: 'reported_closed', default: 0 }) reportedClosed: number;
