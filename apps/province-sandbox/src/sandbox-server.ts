@@ -1,0 +1,346 @@
+import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import { checkIrs, checkZwdd, ERR, provinceHeaders } from './sandbox-signatures.js';
+import type { Check } from './sandbox-signatures.js';
+import { enterpriseByCreditCode, personByIdNumber, syntheticWorkOrder } from './sandbox-data.js';
+
+/**
+ * The province in a box: the 浙政钉 open platform (`/message/...`, `/tc/...`), the IRS gateway (`/restapi/prod/{接口编码}/...`:
+ * person and enterprise lookups, the 12345 upward interface, provincial event reports), and the 12345 platform's pushes
+ * down to the county. Signatures are verified as the gateways do (sandbox-signatures.ts); what is accepted is recorded
+ * and can be read back over /_sandbox/*; faults are injected on request.
+ */
+export interface SandboxOptions {
+  zwddKeys: Map<string, string>;
+  irsKeys: Map<string, string>;
+  skewSeconds: number;
+  push?: { url?: string; visitUrl?: string; accessKey: string; secretKey: string; scheme: 'zwdd' | 'irs' };
+  /** How long a "timeout" fault holds the request before dropping it (clients give up earlier). */
+  timeoutHoldMs: number;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface Faults { failRate: number; latencyMs: number; timeoutRate: number; dropRate: number; duplicateRate: number }
+const NO_FAULTS: Faults = { failRate: 0, latencyMs: 0, timeoutRate: 0, dropRate: 0, duplicateRate: 0 };
+
+interface Received {
+  seq: number;
+  kind: string;
+  messageId: string | null;
+  /** A message id already applied: recorded, answered as before, not applied again. */
+  duplicate: boolean;
+  at: string;
+  method: string;
+  path: string;
+  query: string;
+  accessKey: string;
+  body: unknown;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+const MAX_BODY = 1 << 20;
+const MAX_RECORDS = 500_000;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) { reject(new HttpError(413, 'body too large')); req.destroy(); return; }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ProvinceSandbox {
+  readonly server: http.Server;
+  private faults: Faults = { ...NO_FAULTS };
+  private readonly injected = { fail: 0, timeout: 0, drop: 0, duplicate: 0 };
+  private records: Received[] = [];
+  private seq = 0;
+  /** `${kind}\u0000${messageId}` → the answer given when it was applied (a redelivery gets the same one). */
+  private readonly applied = new Map<string, unknown>();
+  private readonly refused = new Map<string, number>();
+  /** 浙政钉 nonces seen, with when they may be forgotten. */
+  private readonly nonces = new Map<string, number>();
+  /** Per event: the last applied seq, and how often a lower one arrived after it. */
+  private readonly eventSeq = new Map<string, number>();
+  private outOfOrder = 0;
+  private readonly held = new Set<Socket>();
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: SandboxOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.server = http.createServer((req, res) => {
+      this.handle(req, res).catch((e: unknown) => {
+        if (res.headersSent || res.destroyed) return;
+        const status = e instanceof HttpError ? e.status : 500;
+        send(res, status, { message: e instanceof Error ? e.message : String(e) });
+      });
+    });
+    this.server.keepAliveTimeout = 15_000;
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve((this.server.address() as { port: number }).port));
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.held) s.destroy();
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const path = url.pathname;
+    const rawQuery = url.search.startsWith('?') ? url.search.slice(1) : url.search;
+    if (path.startsWith('/_sandbox/')) return this.admin(req, res, path, url);
+    const body = await readBody(req);
+    const method = (req.method ?? 'GET').toUpperCase();
+
+    // faults before the gateway looks at the request: latency, a dropped connection
+    if (this.faults.latencyMs > 0) await sleep(this.faults.latencyMs);
+    if (this.chance(this.faults.dropRate)) { this.injected.drop++; req.socket.destroy(); return; }
+
+    let check: Check;
+    let kind: string;
+    const form = /x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? '')) ? body : null;
+    if (path.startsWith('/restapi/prod/')) {
+      check = checkIrs(method, path, rawQuery, req.headers, this.options.irsKeys, this.options.skewSeconds, this.now());
+      kind = irsKind(path);
+    } else {
+      check = checkZwdd(method, path, rawQuery, form, req.headers, this.options.zwddKeys, this.options.skewSeconds, this.now());
+      if (check.ok && !this.claimNonce(check.accessKey, check.nonce!)) check = { ok: false, error: ERR.nonce };
+      kind = ZWDD_ROUTES[path] ?? '';
+    }
+    if (!check.ok) {
+      this.refused.set(check.error, (this.refused.get(check.error) ?? 0) + 1);
+      return send(res, 401, { message: check.error });
+    }
+    if (kind === '') {
+      this.refused.set(ERR.route, (this.refused.get(ERR.route) ?? 0) + 1);
+      return path.startsWith('/restapi/prod/') ? send(res, 401, { message: ERR.route }) : send(res, 404, { success: false, errorMsg: `no such API: ${path}` });
+    }
+
+    if (this.chance(this.faults.failRate)) { this.injected.fail++; return send(res, 503, { message: 'Service unavailable (sandbox fault)' }); }
+
+    const params = form !== null ? Object.fromEntries(new URLSearchParams(form)) : {};
+    let json: Record<string, unknown> = {};
+    if (form === null && body !== '') {
+      try { json = JSON.parse(body) as Record<string, unknown>; } catch { return send(res, 400, { code: '02', msg: 'body is not JSON' }); }
+    }
+    const answer = this.apply(kind, method, path, rawQuery, check.accessKey, form !== null ? params : json, url.searchParams);
+
+    // applied, but the answer is lost: the client times out and will deliver again
+    if (this.chance(this.faults.timeoutRate)) {
+      this.injected.timeout++;
+      const socket = req.socket;
+      this.held.add(socket);
+      setTimeout(() => { socket.destroy(); this.held.delete(socket); }, this.options.timeoutHoldMs).unref();
+      return;
+    }
+    send(res, answer.status, answer.body);
+  }
+
+  /** Records the message and applies it once per message id; a redelivery gets the first answer again. */
+  private apply(kind: string, method: string, path: string, query: string, accessKey: string, body: Record<string, unknown>, search: URLSearchParams): { status: number; body: unknown } {
+    const messageId = messageIdOf(kind, body);
+    const key = messageId === null ? null : `${kind}\u0000${messageId}`;
+    const duplicate = key !== null && this.applied.has(key);
+    if (this.records.length < MAX_RECORDS) {
+      this.records.push({ seq: ++this.seq, kind, messageId, duplicate, at: new Date(this.now()).toISOString(), method, path, query, accessKey, body });
+    }
+    if (duplicate) return { status: 200, body: this.applied.get(key!) };
+    const answer = this.answer(kind, body, search);
+    if (key !== null && answer.status < 300) this.applied.set(key, answer.body);
+    if (kind === 'event-report' && answer.status < 300) {
+      const eventId = String(body.eventId ?? '');
+      const seq = Number(body.seq);
+      const last = this.eventSeq.get(eventId);
+      if (last !== undefined && seq < last) this.outOfOrder++;
+      this.eventSeq.set(eventId, Math.max(last ?? -Infinity, seq));
+    }
+    return answer;
+  }
+
+  private answer(kind: string, body: Record<string, unknown>, search: URLSearchParams): { status: number; body: unknown } {
+    const zwddOk = (data: unknown) => ({ status: 200, body: { success: true, content: { success: true, responseCode: '0', responseMessage: 'OK', data } } });
+    switch (kind) {
+      case 'work-notice': return zwddOk({ msgId: `sbx-msg-${this.seq}` });
+      case 'todo-create':
+        if (!body.bizTaskId || !body.assigneeId || !body.subject) return { status: 200, body: { success: false, errorMsg: 'bizTaskId, assigneeId and subject are required' } };
+        return zwddOk({ taskUuid: `sbx-task-${String(body.bizTaskId)}` });
+      case 'todo-finish': return zwddOk(true);
+      case 'irs-person': return personByIdNumber(search.get('idNumber'));
+      case 'irs-enterprise': return enterpriseByCreditCode(search.get('creditCode'));
+      default:
+        if (!body.messageId) return { status: 400, body: { code: '02', msg: 'messageId is required' } };
+        return { status: 200, body: { code: '0', msg: '成功' } };
+    }
+  }
+
+  private claimNonce(accessKey: string, nonce: string): boolean {
+    const now = this.now();
+    if (this.nonces.size > 100_000) for (const [k, until] of this.nonces) if (until < now) this.nonces.delete(k);
+    const key = `${accessKey}\u0000${nonce}`;
+    const until = this.nonces.get(key);
+    if (until !== undefined && until > now) return false;
+    this.nonces.set(key, now + 2 * this.options.skewSeconds * 1000 + 30_000);
+    return true;
+  }
+
+  private chance(rate: number): boolean {
+    return rate > 0 && this.random() < rate;
+  }
+
+  // ---- admin ------------------------------------------------------------------------------------------------------
+
+  private async admin(req: IncomingMessage, res: ServerResponse, path: string, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    if (path === '/_sandbox/health') return send(res, 200, { ok: true });
+    if (path === '/_sandbox/received' && method === 'GET') {
+      const kind = url.searchParams.get('kind');
+      const items = kind ? this.records.filter((r) => r.kind === kind) : this.records;
+      return send(res, 200, { kind, ...summarise(items), items });
+    }
+    if (path === '/_sandbox/received' && method === 'DELETE') {
+      this.records = [];
+      this.applied.clear();
+      this.eventSeq.clear();
+      this.refused.clear();
+      this.outOfOrder = 0;
+      Object.assign(this.injected, { fail: 0, timeout: 0, drop: 0, duplicate: 0 });
+      return send(res, 200, { cleared: true });
+    }
+    if (path === '/_sandbox/stats' && method === 'GET') {
+      const kinds: Record<string, ReturnType<typeof summarise>> = {};
+      for (const k of new Set(this.records.map((r) => r.kind))) kinds[k] = summarise(this.records.filter((r) => r.kind === k));
+      return send(res, 200, { kinds, refused: Object.fromEntries(this.refused), faultsInjected: this.injected,
+        events: { distinct: this.eventSeq.size, outOfOrder: this.outOfOrder } });
+    }
+    if (path === '/_sandbox/faults' && method === 'GET') return send(res, 200, this.faults);
+    if (path === '/_sandbox/faults' && method === 'POST') {
+      const body = parseJson(await readBody(req));
+      const next: Faults = { ...NO_FAULTS };
+      const problems: string[] = [];
+      for (const key of Object.keys(NO_FAULTS) as (keyof Faults)[]) {
+        const v = body[key];
+        if (v === undefined) continue;
+        const max = key === 'latencyMs' ? 60_000 : 1;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) problems.push(`${key} must be a number from 0 to ${max}`);
+        else next[key] = v;
+      }
+      const unknown = Object.keys(body).filter((k) => !(k in NO_FAULTS));
+      if (unknown.length > 0) problems.push(`unknown fields: ${unknown.join(', ')}`);
+      if (problems.length > 0) return send(res, 400, { message: problems.join('; ') });
+      this.faults = next;
+      return send(res, 200, this.faults);
+    }
+    if ((path === '/_sandbox/push-workorder' || path === '/_sandbox/push-visit') && method === 'POST') {
+      const body = parseJson(await readBody(req));
+      return send(res, 200, await this.push(path.endsWith('visit') ? 'visit' : 'workorder', body));
+    }
+    return send(res, 404, { message: `no such sandbox endpoint: ${method} ${path}` });
+  }
+
+  /** Pushes a 12345 work order (or a 回访 result) down to the county, signed as the province, retrying like it would. */
+  private async push(what: 'workorder' | 'visit', body: Record<string, unknown>) {
+    const push = this.options.push;
+    if (!push) throw new HttpError(409, 'pushing needs SANDBOX_PUSH_ACCESS_KEY and SANDBOX_PUSH_SECRET_KEY');
+    const target = typeof body.url === 'string' ? body.url : what === 'visit' ? push.visitUrl : push.url;
+    if (!target) throw new HttpError(400, 'url: no target (set SANDBOX_PUSH_URL or pass url)');
+    const fields = (body.order ?? body.visit ?? {}) as Record<string, unknown>;
+    if (typeof fields !== 'object' || Array.isArray(fields)) throw new HttpError(400, 'order: must be an object');
+    const payload: Record<string, string> = what === 'workorder'
+      ? syntheticWorkOrder(new Date(this.now()), fields)
+      : Object.fromEntries(Object.entries({ visitResult: '满意', visitTime: beijing(this.now()), ...fields }).map(([k, v]) => [k, String(v)]));
+    if (what === 'visit' && !payload.orderNo) throw new HttpError(400, 'visit.orderNo: is required');
+    const form = new URLSearchParams(payload).toString();
+    const copies = this.chance(this.faults.duplicateRate) ? 2 : 1;
+    if (copies === 2) this.injected.duplicate++;
+    const deliveries: { copy: number; attempt: number; status: number | null; body: unknown }[] = [];
+    for (let copy = 1; copy <= copies; copy++) {
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        const u = new URL(target);
+        const nonce = `${this.now()}${String(randomInt(0, 10_000)).padStart(4, '0')}`;
+        const headers = provinceHeaders(push.scheme, 'POST', u.pathname, u.search.slice(1), form, push.accessKey, push.secretKey, new Date(this.now()), nonce);
+        try {
+          const res = await fetch(target, { method: 'POST', body: form, signal: AbortSignal.timeout(10_000),
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded;charset=UTF-8' } });
+          const text = await res.text();
+          let parsed: unknown = text;
+          try { parsed = JSON.parse(text); } catch { /* text */ }
+          deliveries.push({ copy, attempt, status: res.status, body: parsed });
+          if (res.status < 500) break;
+        } catch (e) {
+          deliveries.push({ copy, attempt, status: null, body: String((e as Error).message) });
+        }
+        await sleep(200 * attempt);
+      }
+    }
+    return { orderNo: payload.orderNo, payload, deliveries };
+  }
+}
+
+const ZWDD_ROUTES: Record<string, string> = {
+  '/message/workNotification': 'work-notice',
+  '/tc/v2/openapi/task/create.json': 'todo-create',
+  '/tc/openapi/task/finish.json': 'todo-finish',
+};
+
+/** The kind of an IRS call from what follows the 接口编码: the sandbox's own route table. */
+function irsKind(path: string): string {
+  const rest = path.replace(/^\/restapi\/prod\/[A-Za-z0-9]+/, '');
+  if (rest === '/person') return 'irs-person';
+  if (rest === '/enterprise') return 'irs-enterprise';
+  if (rest === '/event/report') return 'event-report';
+  const m = /^\/workorder\/(sign|reply|return|delay)$/.exec(rest);
+  return m ? `12345-${m[1]}` : '';
+}
+
+function messageIdOf(kind: string, body: Record<string, unknown>): string | null {
+  const field = kind === 'work-notice' ? 'bizMsgId' : kind === 'todo-create' ? 'bizTaskId' : kind === 'todo-finish' ? 'taskUuid'
+    : kind.startsWith('irs-') ? null : 'messageId';
+  if (field === null) return null;
+  const v = body[field];
+  return v === undefined || v === null || v === '' ? null : String(v);
+}
+
+function summarise(items: Received[]) {
+  const ids = new Set(items.filter((r) => r.messageId !== null).map((r) => r.messageId));
+  return { total: items.length, distinct: ids.size, duplicates: items.filter((r) => r.duplicate).length };
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch { /* below */ }
+  throw new HttpError(400, 'body must be a JSON object');
+}
+
+const beijing = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
