@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { bodyGuard } from './common/body-guard.js';
 import { setupOpenApi } from './common/openapi.js';
 import { validationPipe } from './common/validation.js';
+import { exceptOpen311, open311Http } from './open311/open311.http.js';
 import { serveWeb, webDir } from './web/static.js';
 
 /**
@@ -30,8 +31,10 @@ function answerMalformedHttp(server: Server): void {
 /** Builds the API application (used by main.ts, the e2e tests and the benchmarks). */
 export async function createApiApp(options: { logger?: false | ('error' | 'warn' | 'log')[] } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false });
-  app.use(...bodyGuard());
-  app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready'] });
+  // the Open311 door takes GeoReport's form bodies and answers GeoReport errors: its own guard, the body guard elsewhere
+  app.use(...open311Http());
+  app.use(...exceptOpen311(bodyGuard()));
+  app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'open311', 'open311/{*path}'] });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
   app.set('trust proxy', 'loopback');

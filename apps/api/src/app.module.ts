@@ -13,6 +13,7 @@ import { ProblemFilter } from './common/problem.filter.js';
 import { EventsController } from './events/events.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { MapController } from './map/map.controller.js';
+import { Open311ApiModule } from './open311/open311-api.module.js';
 import { LiveModule } from './live/live.module.js';
 import { RegionsController } from './regions/regions.controller.js';
 import { StatsController } from './stats/stats.controller.js';
@@ -25,6 +26,7 @@ import { WebController } from './web/web.controller.js';
     LiveModule,
     UsersAdminModule,
     AdminConsoleModule,
+    Open311ApiModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),
