@@ -33,6 +33,35 @@ interface ParsedRow {
   lossy: string[];
 }
 
+/** A roster row given in memory rather than as a file (the demo seed's): the five columns, as text. */
+export interface RosterRow {
+  name: string;
+  phone: string;
+  idNumber: string;
+  place: string;
+  role: string;
+}
+
+/**
+ * What only the demo seed asks of an import (seed/demo-seed.ts; no API route reaches it): each row's account name — the
+ * demo's known usernames: an existing account of that name is the row's account, else the new account gets that name —
+ * and one password hash for every new account (the demo password, hashed once) with no forced change at first login.
+ */
+export interface SeedImport {
+  /** By row, in the order of the rows. */
+  usernames: string[];
+  passwordHash: string;
+}
+
+/** Who writes an import: the administrator, or the demo seed (no account). */
+interface Author {
+  id: string | null;
+  username: string;
+}
+
+/** The audit log's username for what the demo seed writes. */
+export const SEED_AUTHOR = 'seed-demo';
+
 /** A valid row, resolved: what the account must be. */
 interface Planned extends Placement {
   row: number;
@@ -104,39 +133,59 @@ export class RosterService {
   async import(actor: Actor, file: Buffer, dryRun: boolean, ip: string | null): Promise<RosterImportResult> {
     this.users.requireAdmin(actor);
     const rows = await this.parse(file);
-    // checked inside the transaction that writes, under the username lock, so nothing changes between check and write
-    let passwords: Map<number, string> = new Map();
-    const result = await this.db.tx(async (sql) => {
-      await lockUsernames(sql);
-      const { results, planned } = await this.check(sql, rows);
-      const invalid = results.filter((r) => r.action === 'invalid').length;
-      const count = (a: RosterRowResult['action']) => results.filter((r) => r.action === a).length;
-      const outcome: RosterImportResult = { dryRun, valid: invalid === 0, written: false, rows: rows.length, created: count('create'),
-        updated: count('update'), unchanged: count('unchanged'), invalid, results, credentials: [] };
-      if (dryRun || invalid > 0) return outcome;
-      passwords = await this.write(sql, actor, ip, planned, results);
-      outcome.written = true;
-      outcome.credentials = results.filter((r) => passwords.has(r.row)).map((r) => ({ row: r.row, username: r.username!, temporaryPassword: passwords.get(r.row)! }));
-      await this.audit.record({ actorId: actor.id, username: actor.username, action: 'roster.import', outcome: 'ok', ip,
-        detail: { rows: outcome.rows, created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged } }, sql);
-      return outcome;
-    });
+    const result = await this.db.tx((sql) => this.run(sql, actor, rows, dryRun, ip));
     if (!dryRun && !result.valid) {
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'roster.import', outcome: 'failed', ip,
         detail: { rows: result.rows, invalid: result.invalid } });
-      const errors: FieldProblem[] = result.results.flatMap((r) => r.problems.map((p) => ({ field: `row ${r.row}: ${p.field}`, message: p.message })));
-      throw new Problem(422, 'Unprocessable Content', `${result.invalid} of ${result.rows} rows are invalid: nothing was written (a dry run lists every row)`,
-        errors.slice(0, 1000), 'urn:grid141:problem:invalid-roster');
+      throw this.invalid(result);
     }
     return result;
   }
 
+  /**
+   * The demo seed's import (seed/demo-seed.ts): the same checks and the same writes as {@link import}, on rows given in
+   * memory, in the caller's transaction, with the demo's usernames and password (see {@link SeedImport}). Throws the
+   * import's 422 when a row is invalid, having written nothing.
+   */
+  async importForSeed(sql: Sql, rows: RosterRow[], seed: SeedImport): Promise<RosterImportResult> {
+    if (seed.usernames.length !== rows.length) throw new Error('the seed names the account of every row');
+    const parsed = rows.map((r, i): ParsedRow => ({ row: i + 2, ...r, lossy: [] }));
+    const result = await this.run(sql, { id: null, username: SEED_AUTHOR }, parsed, false, null, seed);
+    if (!result.valid) throw this.invalid(result);
+    return result;
+  }
+
+  /** Checks every row and, unless a dry run or a row is invalid, writes them all: in one transaction, under the username lock. */
+  private async run(sql: Sql, author: Author, rows: ParsedRow[], dryRun: boolean, ip: string | null, seed?: SeedImport): Promise<RosterImportResult> {
+    // checked inside the transaction that writes, under the username lock, so nothing changes between check and write
+    await lockUsernames(sql);
+    const { results, planned } = await this.check(sql, rows, seed);
+    const invalid = results.filter((r) => r.action === 'invalid').length;
+    const count = (a: RosterRowResult['action']) => results.filter((r) => r.action === a).length;
+    const outcome: RosterImportResult = { dryRun, valid: invalid === 0, written: false, rows: rows.length, created: count('create'),
+      updated: count('update'), unchanged: count('unchanged'), invalid, results, credentials: [] };
+    if (dryRun || invalid > 0) return outcome;
+    const passwords = await this.write(sql, author, ip, planned, results, seed);
+    outcome.written = true;
+    outcome.credentials = results.filter((r) => passwords.has(r.row)).map((r) => ({ row: r.row, username: r.username!, temporaryPassword: passwords.get(r.row)! }));
+    await this.audit.record({ actorId: author.id, username: author.username, action: 'roster.import', outcome: 'ok', ip,
+      detail: { rows: outcome.rows, created: outcome.created, updated: outcome.updated, unchanged: outcome.unchanged, ...(seed ? { source: SEED_AUTHOR } : {}) } }, sql);
+    return outcome;
+  }
+
+  private invalid(result: RosterImportResult): Problem {
+    const errors: FieldProblem[] = result.results.flatMap((r) => r.problems.map((p) => ({ field: `row ${r.row}: ${p.field}`, message: p.message })));
+    return new Problem(422, 'Unprocessable Content', `${result.invalid} of ${result.rows} rows are invalid: nothing was written (a dry run lists every row)`,
+      errors.slice(0, 1000), 'urn:grid141:problem:invalid-roster');
+  }
+
   /** Every row's problems, and what each valid row would do. */
-  private async check(sql: Sql, rows: ParsedRow[]): Promise<{ results: RosterRowResult[]; planned: Planned[] }> {
+  private async check(sql: Sql, rows: ParsedRow[], seed?: SeedImport): Promise<{ results: RosterRowResult[]; planned: Planned[] }> {
     const places = await Places.load(sql, this.users.countyCode);
     const existing = await sql.query<AdminUserRow>(`SELECT ${ADMIN_USER_COLUMNS} FROM users`);
     const byPhone = new Map(existing.filter((u) => u.phoneIndex).map((u) => [u.phoneIndex!.toString('hex'), u]));
     const byId = new Map(existing.filter((u) => u.idNumberIndex).map((u) => [u.idNumberIndex!.toString('hex'), u]));
+    const byName = new Map(existing.map((u) => [u.username, u]));
     const taken = new Set(existing.map((u) => u.username));
     const seenPhone = new Map<string, number>();
     const seenId = new Map<string, number>();
@@ -187,6 +236,10 @@ export class RosterService {
         if (byIdUser && byPhoneUser && byIdUser.id !== byPhoneUser.id) add(PHONE, `duplicate: the phone number of another account (${byPhoneUser.username})`);
         else if (!byIdUser && byPhoneUser?.idNumberIndex) add(PHONE, `duplicate: the phone number of another account (${byPhoneUser.username}) with another ID number`);
         else match = byIdUser ?? byPhoneUser;
+        // the seed's known username: that account is the row's (the same ID and phone, or none yet: an account seeded before)
+        const named = seed && byName.get(seed.usernames[r.row - 2]!);
+        if (named && match && match.id !== named.id) add(ID_NUMBER, `duplicate: the phone or ID number of another account (${match.username})`);
+        else if (named) match = named;
         if (problems.length === 0 && placement) {
           plan = { ...placement, row: r.row, displayName: r.name, phone, idNumber, phoneIndex, idNumberIndex, existing: match };
         }
@@ -196,9 +249,15 @@ export class RosterService {
         results.push({ row: r.row, action: 'invalid', username: null, problems });
         continue;
       }
+      const name = seed?.usernames[r.row - 2];
+      if (!match && name !== undefined && taken.has(name)) {
+        results.push({ row: r.row, action: 'invalid', username: null, problems: [{ field: 'username', message: `${name} is named twice` }] });
+        continue;
+      }
       planned.push(plan);
       if (!match) {
-        results.push({ row: r.row, action: 'create', username: allocateUsername(usernameBase(plan), taken), problems: [] });
+        if (name !== undefined) taken.add(name);
+        results.push({ row: r.row, action: 'create', username: name ?? allocateUsername(usernameBase(plan), taken), problems: [] });
       } else {
         const same = match.displayName === plan.displayName && match.role === plan.role && match.unitCode === plan.unitCode
           && match.jurisdictionCode === plan.jurisdictionCode && match.phoneIndex?.equals(plan.phoneIndex) && match.idNumberIndex?.equals(plan.idNumberIndex);
@@ -230,15 +289,18 @@ export class RosterService {
     }
   }
 
-  /** Creates and updates in the caller's transaction; audits each account (before/after, masked). Returns the new passwords by row. */
-  private async write(sql: Sql, actor: Actor, ip: string | null, planned: Planned[], results: RosterRowResult[]): Promise<Map<number, string>> {
+  /**
+   * Creates and updates in the caller's transaction; audits each account (before/after, masked). Returns the new passwords
+   * by row (none for the seed: its accounts get the demo password's hash).
+   */
+  private async write(sql: Sql, actor: Author, ip: string | null, planned: Planned[], results: RosterRowResult[], seed?: SeedImport): Promise<Map<number, string>> {
     const byRow = new Map(results.map((r) => [r.row, r]));
     const creates = planned.filter((p) => byRow.get(p.row)!.action === 'create');
     const updates = planned.filter((p) => byRow.get(p.row)!.action === 'update');
-    const passwords = new Map(creates.map((p) => [p.row, temporaryPassword()]));
-    const hashes = new Map<number, string>();
+    const passwords = new Map(seed ? [] : creates.map((p) => [p.row, temporaryPassword()]));
+    const hashes = new Map<number, string>(seed ? creates.map((p) => [p.row, seed.passwordHash]) : []);
     // argon2 runs on the libuv pool: a few at a time keep it busy without queueing thousands of jobs
-    for (let i = 0; i < creates.length; i += 8) {
+    for (let i = 0; !seed && i < creates.length; i += 8) {
       await Promise.all(creates.slice(i, i + 8).map(async (p) => { hashes.set(p.row, await hashTemporaryPassword(passwords.get(p.row)!)); }));
     }
     const hex = (b: Buffer) => b.toString('hex');
@@ -253,10 +315,10 @@ export class RosterService {
       await sql.query(
         `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code, must_change_password,
            phone_enc, phone_index, id_number_enc, id_number_index)
-         SELECT x.id::uuid, x.username, x.name, x.hash, x.role, x.unit, x.jur, true, decode(x."phoneEnc", 'hex'), decode(x."phoneIndex", 'hex'),
+         SELECT x.id::uuid, x.username, x.name, x.hash, x.role, x.unit, x.jur, $2, decode(x."phoneEnc", 'hex'), decode(x."phoneIndex", 'hex'),
                 decode(x."idEnc", 'hex'), decode(x."idIndex", 'hex')
            FROM jsonb_to_recordset($1::jsonb) AS x(id text, username text, name text, hash text, role text, unit text, jur text,
-                "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text)`, [JSON.stringify(rows)]);
+                "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text)`, [JSON.stringify(rows), !seed]);
       rows.forEach((r, i) => audits.push({ action: 'user.create', target: r.id,
         detail: { source: 'roster', row: creates[i]!.row, before: null, after: form(creates[i]!, r.username, false) } }));
     }
