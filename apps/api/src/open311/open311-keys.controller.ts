@@ -9,6 +9,7 @@ import { CurrentActor } from '../auth/auth.guard.js';
 import { DeclaredInputOnly, Text } from '../common/fields.js';
 import { IdParam, Problems, Returns } from '../common/openapi.js';
 
+// component names are letters only (the OpenAPI test's rule): GeoReport stands for Open311 in them
 const KEY_FIELDS = {
   id: Uuid(),
   name: Type.String({ description: 'Who the key is for (the application or partner).' }),
@@ -19,14 +20,14 @@ const KEY_FIELDS = {
   revokedAt: Nullable(DateTime()),
   lastUsedAt: Nullable(DateTime('The last service request filed with it.')),
 };
-export const Open311KeyViewSchema = Shape('Open311KeyView', KEY_FIELDS);
-export const Open311KeyListSchema = Shape('Open311KeyList', { items: Type.Array(Open311KeyViewSchema) });
-export const IssuedOpen311KeySchema = Shape('IssuedOpen311Key', {
+export const Open311KeyViewSchema = Shape('GeoReportKeyView', KEY_FIELDS);
+export const Open311KeyListSchema = Shape('GeoReportKeyList', { items: Type.Array(Open311KeyViewSchema) });
+export const IssuedOpen311KeySchema = Shape('IssuedGeoReportKey', {
   ...KEY_FIELDS,
   apiKey: Type.String({ description: 'The key (GeoReport v2 `api_key`): shown in this answer only, never again.' }),
 });
 
-export class IssueOpen311KeyDto implements IssueOpen311Key {
+export class IssueGeoReportKeyDto implements IssueOpen311Key {
   @Text({ max: 100, description: 'Who the key is for (the application or partner).' }) name: string;
   @Text({ max: 64, description: 'Username of the reporting account (grid worker, township dispatcher or county operator) the requests are filed as.' })
   serviceUsername: string;
@@ -54,7 +55,7 @@ export class Open311KeysController {
   @ApiOperation({ summary: 'Issue an Open311 API key filing as a reporting account (admin); the key is in this answer only' })
   @Returns(201, IssuedOpen311KeySchema, 'The key, once')
   @Problems(403, [422, 'No such user, disabled, or not a reporting role (errors[] names serviceUsername)'])
-  issue(@CurrentActor() actor: Actor, @Body() dto: IssueOpen311KeyDto, @Req() req: Request): Promise<IssuedOpen311Key> {
+  issue(@CurrentActor() actor: Actor, @Body() dto: IssueGeoReportKeyDto, @Req() req: Request): Promise<IssuedOpen311Key> {
     return this.keys.issue(actor, dto, req.ip ?? null);
   }
 
