@@ -139,6 +139,20 @@ describe('signed calls from the clients are accepted by the sandbox', () => {
     expect((await received('12345-delay')).items[0].body).toMatchObject({ orderNo, delayReason: '需等待配件', delayDays: 3 });
     expect((await received('event-report')).items[0].body).toMatchObject({ eventCode: 'E330523-0001', seq: 3, changedAt: '2026-12-01T06:30:00.000Z' });
   });
+
+  it('the sandbox notices a status change of an event arriving after a later one (per-event order)', async () => {
+    await sandbox.admin('DELETE', '/_sandbox/received');
+    const eventId = randomUUID();
+    const report = (seq: number) => clients.province.reportEvent({ messageId: randomUUID(), eventId, eventCode: 'E-ORDER', seq, status: 'handling',
+      level: 'county', categoryCode: '0301', regionCode: '330523', changedAt: new Date() });
+    for (const seq of [1, 2, 4]) expect(await report(seq)).toMatchObject({ ok: true });
+    const stats = async () => (await sandbox.admin<{ events: { distinct: number; outOfOrder: number } }>('GET', '/_sandbox/stats')).body.events;
+    expect(await stats()).toEqual({ distinct: 1, outOfOrder: 0 });
+    expect(await report(3)).toMatchObject({ ok: true });
+    expect(await stats()).toEqual({ distinct: 1, outOfOrder: 1 });
+    const page = (await sandbox.admin<{ total: number; items: { body: { seq: number } }[] }>('GET', '/_sandbox/received?kind=event-report&offset=1&limit=2')).body;
+    expect([page.total, page.items.map((i) => i.body.seq)]).toEqual([4, [2, 4]]);
+  });
 });
 
 describe('refusals carry the gateway text, are not retried, and record nothing', () => {

@@ -223,8 +223,11 @@ export class ProvinceSandbox {
     if (path === '/_sandbox/health') return send(res, 200, { ok: true });
     if (path === '/_sandbox/received' && method === 'GET') {
       const kind = url.searchParams.get('kind');
-      const items = kind ? this.records.filter((r) => r.kind === kind) : this.records;
-      return send(res, 200, { kind, ...summarise(items), items });
+      const all = kind ? this.records.filter((r) => r.kind === kind) : this.records;
+      // counts over everything; the items paged (oldest first) so that a bench's backlog does not make one huge answer
+      const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
+      const limit = Math.min(100_000, Math.max(0, Number(url.searchParams.get('limit') ?? 10_000) || 0));
+      return send(res, 200, { kind, ...summarise(all), offset, items: all.slice(offset, offset + limit) });
     }
     if (path === '/_sandbox/received' && method === 'DELETE') {
       this.records = [];
