@@ -10,6 +10,7 @@ import { UserPersonalData1796900000000 } from './1796900000000-UserPersonalData.
 import { StatsFacts1797000000000 } from './1797000000000-StatsFacts.js';
 import { StatsRollups1797100000001 } from './1797100000001-StatsRollups.js';
 import { StatsRollupSlots1797200000000 } from './1797200000000-StatsRollupSlots.js';
+import { ComplexityTier1797300000000 } from './1797300000000-ComplexityTier.js';
 import { Open3111797400000000 } from './1797400000000-Open311.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
@@ -17,5 +18,5 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   AuthNotifyPasswordChange1796400000000, EventDemoFlag1796500000000, MapAggregates1796600000000,
   EventIndexes1796700000000, UserPersonalData1796900000000, StatsFacts1797000000000,
   StatsRollups1797100000001,
-  StatsRollupSlots1797200000000,
+  StatsRollupSlots1797200000000, ComplexityTier1797300000000,
   Open3111797400000000];

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
 import { DateOnly, DateTime, Nullable, Shape, StringEnum } from './schema.js';
+import { COMPLEXITIES } from '#domain';
 import { SLA_BASES, URGENCIES } from './events.js';
 
 export const CALENDAR_DAY_KINDS = ['holiday', 'workday'] as const;
@@ -10,6 +11,7 @@ export const SlaRuleViewSchema = Shape('SlaRuleView', {
   id: Type.Integer(),
   categoryCode: Nullable(Type.String({ description: 'null: the county default for this urgency.' })),
   urgency: StringEnum(URGENCIES),
+  complexity: StringEnum(COMPLEXITIES, { description: '复杂程度 the rule is for; a tier without a rule of its own takes the 一般 (ordinary) rule.' }),
   basis: StringEnum(SLA_BASES),
   acceptMinutes: Type.Number({ exclusiveMinimum: 0 }),
   dispatchMinutes: Nullable(Type.Number({ exclusiveMinimum: 0, description: '派遣 limit; null: the 受理 limit applies.' })),

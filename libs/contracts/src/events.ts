@@ -1,7 +1,7 @@
 /** Events (事件): what a client sends to report and act, and the shapes the API answers with. */
 import { Type } from '@sinclair/typebox';
 import type { Static } from '@sinclair/typebox';
-import { ACTION_TYPES, EVENT_STATUSES, LEVELS, ROLES, STAGES, WARNINGS } from '#domain';
+import { ACTION_TYPES, COMPLEXITIES, EVENT_STATUSES, LEVELS, ROLES, STAGES, WARNINGS } from '#domain';
 import { Closed, DateTime, Nullable, Shape, StringEnum, Uuid } from './schema.js';
 import { EVENT_ACTION_TYPES } from './actions.js';
 import type { EventActionType } from './actions.js';
@@ -42,6 +42,8 @@ export interface EventActionRequest {
   targetEventId?: string;
   /** An instant (RFC 3339 with offset); the API also takes a date, meaning 17:30 Asia/Shanghai of that day. */
   until?: string;
+  /** accept: 复杂程度, the tier whose time limits the case runs under from now on (absent: unchanged). */
+  complexity?: 'ordinary' | 'complex';
 }
 
 const Codes = (description: string) => Type.Array(Type.String(), { description });
@@ -74,6 +76,7 @@ const EventCore = {
   status: StringEnum(EVENT_STATUSES),
   level: StringEnum(LEVELS),
   urgency: StringEnum(URGENCIES),
+  complexity: StringEnum(COMPLEXITIES, { description: '复杂程度 (一般 / 复杂), set on 受理: with urgency and category it picks the time limits.' }),
   source: StringEnum(EVENT_SOURCES),
   warning: StringEnum(WARNINGS, { description: 'Warning card: yellow 黄牌 at 80 % of a limit, red 红牌 when overdue.' }),
   ownerUnitCode: Type.String(),

@@ -45,6 +45,8 @@ export const LEVEL_LABELS: Record<Level, string> = { village: '村社区', towns
 export const STAGE_LABELS: Record<Stage, string> = { accept: '受理', dispatch: '派遣', sign: '签收', handle: '处置', verify: '核查' };
 
 export const URGENCY_LABELS: Record<'normal' | 'urgent', string> = { normal: '一般', urgent: '紧急' };
+/** 复杂程度 (the tier beside urgency; an urgent case is 紧急 whatever its tier). */
+export const COMPLEXITY_LABELS: Record<'ordinary' | 'complex', string> = { ordinary: '一般', complex: '复杂' };
 
 export const SOURCE_LABELS: Record<'grid' | 'hotline12345' | 'zlb' | 'province' | 'open311' | 'staff', string> = {
   grid: '网格上报',

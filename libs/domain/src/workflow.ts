@@ -66,6 +66,13 @@ export type ActorRole = Role | 'system';
  * limits of their own (DOMAIN §3.4): accepting ends the 受理 clock and starts the 派遣 clock.
  */
 export const STAGES = ['accept', 'dispatch', 'sign', 'handle', 'verify'] as const;
+
+/**
+ * The complexity tier (复杂程度, DOMAIN §3.4) beside urgency: an urgent event is 紧急 whatever its tier; an ordinary one is
+ * 一般 or 复杂, each with time limits of its own (sla_rules are keyed by category, urgency and tier). Set on 受理.
+ */
+export const COMPLEXITIES = ['ordinary', 'complex'] as const;
+export type Complexity = (typeof COMPLEXITIES)[number];
 export type Stage = (typeof STAGES)[number];
 
 /**
@@ -146,6 +153,8 @@ export interface WorkflowAction {
   attachmentIds?: string[];
   /** Only for 'warn'. */
   warning?: Warning;
+  /** Only for 'accept': the tier the centre classifies the case as (absent: unchanged). */
+  complexity?: Complexity;
 }
 
 export interface TimelineEntry {
@@ -468,7 +477,12 @@ function backToCentre(centreUnitCode: string): Partial<WorkflowEvent> {
 }
 
 const APPLY: Record<ActionType, Apply> = {
-  accept: (e) => ({ changes: { status: 'accepted', ownerUnitCode: e.centreUnitCode }, data: {} }),
+  accept: (e, a) => {
+    if (a.complexity !== undefined && !COMPLEXITIES.includes(a.complexity)) {
+      throw invalid('complexity', `complexity must be one of ${COMPLEXITIES.join(', ')}`);
+    }
+    return { changes: { status: 'accepted', ownerUnitCode: e.centreUnitCode }, data: a.complexity ? { complexity: a.complexity } : {} };
+  },
 
   reject: (_e, a) => {
     const reason = requireText(a.reason, 'reason');

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CALENDAR_DAY_KINDS, CalendarDayListSchema, CalendarDayViewSchema, SLA_BASES, SlaRuleListSchema, SlaRuleViewSchema, URGENCIES } from '#contracts';
+import { COMPLEXITIES } from '#domain';
 import type { CalendarDayList, CalendarDayView, SlaRuleList, SlaRuleView } from '#contracts';
 import { SlaAdminService } from '#core';
 import type { Actor, SlaRuleInput } from '#core';
@@ -14,6 +15,7 @@ const MINUTES = { min: 0.001, max: 525_600 } as const;
 export class SlaRuleDto implements SlaRuleInput {
   @Code(/^\d{4}$/, { maxLength: 4, nullable: true, description: '4-digit 小类 code; null: the county default for this urgency.' }) categoryCode: string | null;
   @Enum(URGENCIES) urgency: 'normal' | 'urgent';
+  @Enum(COMPLEXITIES, { optional: true, description: '复杂程度 (ordinary 一般 / complex 复杂); default ordinary.' }) complexity?: 'ordinary' | 'complex';
   @Enum(SLA_BASES, { description: 'working: 08:30–12:00 and 13:30–17:30 on working days (Asia/Shanghai); natural: wall-clock time.' }) basis: 'working' | 'natural';
   @Num({ ...MINUTES, description: '受理 limit, minutes' }) acceptMinutes: number;
   @Num({ ...MINUTES, optional: true, nullable: true, description: '派遣 limit, minutes; absent or null: the 受理 limit (受理 and 派遣 are separate steps).' }) dispatchMinutes?: number | null;

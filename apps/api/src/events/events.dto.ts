@@ -1,6 +1,6 @@
 import { CRS_VALUES, EVENT_ACTION_TYPES, URGENCIES } from '#contracts';
 import type { EventActionRequest, EventActionType, ReportEventRequest } from '#contracts';
-import { EVENT_STATUSES, LEVELS, WARNINGS } from '#domain';
+import { COMPLEXITIES, EVENT_STATUSES, LEVELS, WARNINGS } from '#domain';
 import {
   ArrayOf, BBox, Bool, code, Code, CsvOf, Cursor, Enum, Instant, InstantOrDay, Int, Nested, Num, oneOf, Text, uuid, Uuid,
 } from '../common/fields.js';
@@ -40,6 +40,7 @@ export class EventActionDto implements EventActionRequest {
   @Int({ min: 1, max: 5, optional: true, description: 'rate: satisfaction 1–5 (≤ 2 reopens the event).' }) score?: number;
   @Uuid({ optional: true, description: 'merge: the event this one duplicates.' }) targetEventId?: string;
   @InstantOrDay({ optional: true }) until?: string;
+  @Enum(COMPLEXITIES, { optional: true, description: 'accept: 复杂程度 (ordinary 一般 / complex 复杂), the tier whose time limits apply from now on.' }) complexity?: 'ordinary' | 'complex';
 }
 
 export class ListEventsQuery {

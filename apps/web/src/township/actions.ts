@@ -6,10 +6,10 @@
 import type { EventActionType } from '@contracts/actions';
 import type { EventActionRequest } from '@contracts/events';
 
-export type Field = 'note' | 'reason' | 'target' | 'lead' | 'support' | 'feedback' | 'photos' | 'pass' | 'approve' | 'until' | 'score';
+export type Field = 'note' | 'reason' | 'target' | 'lead' | 'support' | 'feedback' | 'photos' | 'pass' | 'approve' | 'until' | 'score' | 'complexity';
 
 export const FIELDS: Record<EventActionType, readonly Field[]> = {
-  accept: ['note'],
+  accept: ['complexity', 'note'],
   reject: ['reason'],
   merge: ['target', 'note'],
   dispatch: ['lead', 'support', 'note'],
@@ -43,11 +43,13 @@ export interface ActionForm {
   /** Shanghai wall-clock `YYYY-MM-DD HH:mm:ss` from the date picker, '' when not chosen. */
   until: string;
   score: number;
+  /** 受理: 复杂程度 (一般 / 复杂), the tier whose time limits apply from now on. */
+  complexity: 'ordinary' | 'complex';
 }
 
 export const emptyForm = (): ActionForm => ({
   note: '', reason: '', targetEventId: '', unitCode: '', supportUnitCodes: [], attachmentIds: [], pass: true, approve: true,
-  until: '', score: 0,
+  until: '', score: 0, complexity: 'ordinary',
 });
 
 /** A Shanghai wall-clock time `YYYY-MM-DD HH:mm(:ss)` as an RFC 3339 instant with its offset. */
@@ -90,6 +92,10 @@ export function actionBody(type: EventActionType, f: ActionForm, expectedVersion
       break;
     case 'approve_extension':
       body.pass = f.approve;
+      if (note) body.note = note;
+      break;
+    case 'accept':
+      body.complexity = f.complexity;
       if (note) body.note = note;
       break;
     case 'rate':

@@ -122,6 +122,7 @@ export const T = {
     targetRequired: '请选择要合并到的事件',
     targetPlaceholder: '选择附近同类事件，或输入事件编号搜索',
     verifyResult: '核查结果',
+    complexity: '复杂程度',
     pass: '通过',
     fail: '返工',
     approveResult: '审批结果',

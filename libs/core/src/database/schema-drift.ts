@@ -9,8 +9,8 @@ import type { DataSource, EntityMetadata } from 'typeorm';
 export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
   {
     name: 'sla_rules_scope_idx', kind: 'index',
-    reason: 'unique expression index on coalesce(category_code, \'*\'): one county default per urgency (NULLs are never equal in a plain unique)',
-    definition: `CREATE UNIQUE INDEX sla_rules_scope_idx ON public.sla_rules USING btree (COALESCE(category_code, '*'::character varying), urgency)`,
+    reason: 'unique expression index on coalesce(category_code, \'*\'): one county default per urgency and tier (NULLs are never equal in a plain unique)',
+    definition: `CREATE UNIQUE INDEX sla_rules_scope_idx ON public.sla_rules USING btree (COALESCE(category_code, '*'::character varying), urgency, complexity)`,
   },
   {
     name: 'regions_code_prefix_idx', kind: 'index',

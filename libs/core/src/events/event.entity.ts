@@ -1,5 +1,5 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryColumn, Unique } from 'typeorm';
-import type { EventStatus, Level, Stage, TimeBasis, Warning } from '#domain';
+import type { Complexity, EventStatus, Level, Stage, TimeBasis, Warning } from '#domain';
 import { UserEntity } from '../auth/user.entity.js';
 import { CategoryEntity } from '../categories/category.entity.js';
 import { RegionEntity } from '../regions/region.entity.js';
@@ -17,6 +17,7 @@ export interface GeoJsonPoint { type: 'Point'; coordinates: [number, number] }
 @Entity('events')
 @Unique('events_code_key', ['code'])
 @Check('events_urgency_check', `urgency IN ('normal','urgent')`)
+@Check('events_complexity_check', `complexity IN ('ordinary','complex')`)
 @Check('events_source_check', `source IN ('grid','hotline12345','zlb','province','open311','staff')`)
 @Check('events_status_check',
   `status IN ('reported','accepted','dispatched','handling','handled','closed','rejected','merged','suspended')`)
@@ -55,6 +56,10 @@ export class EventEntity {
 
   @Column('text')
   urgency: Urgency;
+
+  /** 复杂程度 (一般 / 复杂), set on 受理; with urgency and category it picks the time limits. */
+  @Column('text', { default: 'ordinary' })
+  complexity: Complexity;
 
   @Column('text')
   source: EventSource;

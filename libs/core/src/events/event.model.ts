@@ -11,7 +11,7 @@ export type EventDetailView = Omit<EventDetailAnswer, 'photos'>;
 export const EVENT_COLUMNS = `e.id, e.code, e.category_code AS "categoryCode", e.description, e.address,
   json_build_object('lng', ST_X(e.location), 'lat', ST_Y(e.location)) AS location,
   e.grid_code AS "gridCode", e.village_code AS "villageCode", e.township_code AS "townshipCode", e.county_code AS "countyCode",
-  e.status, e.level, e.urgency, e.source, e.warning, e.owner_unit_code AS "ownerUnitCode", e.centre_unit_code AS "centreUnitCode",
+  e.status, e.level, e.urgency, e.complexity, e.source, e.warning, e.owner_unit_code AS "ownerUnitCode", e.centre_unit_code AS "centreUnitCode",
   e.handler_unit_code AS "handlerUnitCode", e.support_unit_codes AS "supportUnitCodes", e.suggested_unit_code AS "suggestedUnitCode",
   e.involved_unit_codes AS "involvedUnitCodes", e.assignee_id AS "assigneeId", e.reporter_id AS "reporterId",
   e.merged_into_id AS "mergedIntoId", e.suspended_from_status AS "suspendedFromStatus",

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { REPORT_ROLLUP, transitionRollup } from '../stats/rollup.js';
-import type { FactsDelta, TimelineEntry, WorkflowEvent } from '#domain';
+import type { Complexity, FactsDelta, TimelineEntry, WorkflowEvent } from '#domain';
 import type { ChangeView } from '#contracts';
 import type { StagePlan } from '../sla/sla.service.js';
 import type { Actor } from '../auth/actor.js';
@@ -167,7 +167,8 @@ export class EventsRepository {
    */
   async applyTransition(sql: Sql, id: string, fromVersion: number, state: WorkflowEvent,
     stage: StagePlan | undefined, slaNextAt: Date | null,
-    entry: TimelineEntry, outbox: OutboxMessage[], facts: FactsDelta, stageStarted: boolean): Promise<boolean> {
+    entry: TimelineEntry, outbox: OutboxMessage[], facts: FactsDelta, stageStarted: boolean,
+    tier: { complexity: Complexity; overallDueAt: Date | null } | null = null): Promise<boolean> {
     // a stage that starts now (not one that resumes or is extended) has its base due time recorded: the extension cap
     const updated = await sql.exec(
       `UPDATE events SET status = $3, level = $4, warning = $5, owner_unit_code = $6, centre_unit_code = $7,
@@ -182,14 +183,14 @@ export class EventsRepository {
           stage_escalate_at = CASE WHEN $24 THEN $29::timestamptz ELSE stage_escalate_at END,
           stage_paused_at = CASE WHEN $24 THEN $30::timestamptz ELSE stage_paused_at END,
           sla_basis = CASE WHEN $24 THEN $31 ELSE sla_basis END,
-          sla_next_at = $32
+          sla_next_at = $32, complexity = coalesce($33, complexity)
         WHERE id = $1 AND version = $2`,
       [id, fromVersion, state.status, state.level, state.warning, state.ownerUnitCode, state.centreUnitCode,
         state.handlerUnitCode, state.supportUnitCodes, state.involvedUnitCodes, state.assigneeId, state.suspendedFromStatus,
         state.extensionRequestedUntil, state.extendedUntil, state.mergedIntoId, state.urgeCount, state.supervised,
         state.reworkCount, state.returnCount, state.rating, state.closedAt, state.version, entry.at,
         stage !== undefined, stage?.stage ?? null, stage?.startedAt ?? null, stage?.dueAt ?? null,
-        stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null, stage?.basis ?? null, slaNextAt],
+        stage?.yellowAt ?? null, stage?.escalateAt ?? null, stage?.pausedAt ?? null, stage?.basis ?? null, slaNextAt, tier?.complexity ?? null],
     );
     if (updated.rowCount !== 1) return false;
     const f = facts;
@@ -233,6 +234,7 @@ export class EventsRepository {
            stage_pause_working_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_working_minutes + $27 END,
            stage_pause_minutes = CASE WHEN $15 THEN 0 ELSE f.stage_pause_minutes + $28 END,
            stage_base_due_at = CASE WHEN $48 THEN $49::timestamptz ELSE f.stage_base_due_at END,
+           overall_due_at = CASE WHEN $50 THEN $51::timestamptz ELSE f.overall_due_at END,
            span = ${SPAN_AFTER}
          FROM o
          WHERE f.event_id = $1
@@ -252,7 +254,7 @@ export class EventsRepository {
         f.acceptedAt, f.dispatchedAt, f.dispatchUnits, f.closed?.at ?? null, f.closed?.level ?? null, f.closed?.unitCode ?? null,
         f.voidedAt, f.mergedAt, f.supervisedAt, f.rating?.score ?? null, f.rating?.at ?? null,
         f.rework, f.returns, f.buckPassing, f.extensions, f.suspends, f.escalations, f.urges, lateHandle,
-        stageStarted, stage?.dueAt ?? null],
+        stageStarted, stage?.dueAt ?? null, tier !== null, tier?.overallDueAt ?? null],
     );
     return true;
   }

@@ -13,7 +13,7 @@ import { Problem } from '../problem/problem.js';
 import { SlaService } from '../sla/sla.service.js';
 import { SETTINGS_VERSIONS_SQL } from '../sla/sla.service.js';
 import { newSlaSubject, overallDue, ruleFor, superviseAt } from '../sla/sla.service.js';
-import type { SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
+import type { RuleSubject, SlaSettings, StageChange, StagePlan } from '../sla/sla.service.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode, townshipCentreCode, UnitsRepository } from '../units/units.repository.js';
 import { EVENT_COLUMNS, toSlaState, toWorkflowEvent } from './event.model.js';
@@ -109,7 +109,7 @@ function outboxOf(eventId: string, regionCode: string, result: TransitionResult)
 const workflowActor = (actor: Actor): WorkflowActor => ({ id: actor.id, role: actor.role, unitCode: actor.unitCode });
 
 /** The policy's view of an event: its marks, plus when a red stage is put under 督办 by the rule in force. */
-export function slaStateWith(settings: SlaSettings, subject: { categoryCode: string; urgency: string },
+export function slaStateWith(settings: SlaSettings, subject: RuleSubject,
   state: Pick<WorkflowEvent, 'status' | 'level' | 'warning' | 'supervised'>, marks: Parameters<typeof toSlaState>[1]): SlaState {
   return { ...toSlaState(state, marks), supervised: state.supervised, superviseAt: superviseAt(settings, subject, marks.dueAt) };
 }
@@ -331,20 +331,25 @@ export class EventsService {
     const result = this.domain(() => transition(before, action, actor, now));
     const effect = stageEffect(result.effects);
     const settings = await this.sla.settings(sql);
+    // 受理 may classify the case (复杂程度): the stages it starts run under the rule of the new tier
+    const complexity = action.type === 'accept' && action.complexity ? action.complexity : null;
+    const subject = complexity ? { ...row, complexity } : row;
     let stage: StagePlan | undefined;
     let change: StageChange | undefined;
     if (effect) {
       change = action.type === 'suspend' ? 'pause' : action.type === 'resume' ? 'resume'
         : action.type === 'approve_extension' ? 'extend' : 'start';
-      stage = this.sla.planWith(settings, { ...row, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
+      stage = this.sla.planWith(settings, { ...subject, extendedUntil: result.event.extendedUntil }, effect.stage, now, change);
     }
     const marks = stage ?? { stage: row.stage, yellowAt: row.stageYellowAt, dueAt: row.stageDueAt, escalateAt: row.stageEscalateAt, pausedAt: row.stagePausedAt };
-    const nextMark = nextSlaMark(slaStateWith(settings, row, result.event, marks));
+    const nextMark = nextSlaMark(slaStateWith(settings, subject, result.event, marks));
     // the facts of evaluation, in the same transaction: the stage this ended, the quality counters
     const facts = factsOf(settings.calendar, before, { stage: row.stage, basis: row.slaBasis, startedAt: row.stageStartedAt,
       dueAt: row.stageDueAt, pausedAt: row.stagePausedAt }, action, result, change, now);
     const ok = await this.events.applyTransition(sql, row.id, row.version, result.event, stage, nextMark, result.timeline,
-      outboxOf(row.id, row.regionCode, result), facts, change === 'start');
+      outboxOf(row.id, row.regionCode, result), facts, change === 'start',
+      // 整体时限 from the report again, under the new tier's rule (a case classified 复杂 gets the longer overall limit)
+      complexity ? { complexity, overallDueAt: overallDue(settings, subject, row.createdAt) } : null);
     if (!ok) throw Problem.conflict(`event ${row.id} was changed by someone else: reload and retry`, 'urn:grid141:problem:stale-version');
     const [fresh] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [row.id]);
     return { row: fresh!, previousMark: row.slaNextAt, nextMark };

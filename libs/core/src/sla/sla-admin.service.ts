@@ -8,6 +8,8 @@ import { Problem } from '../problem/problem.js';
 export interface SlaRuleInput {
   categoryCode: string | null;
   urgency: 'normal' | 'urgent';
+  /** 复杂程度; absent: ordinary (一般). */
+  complexity?: 'ordinary' | 'complex';
   basis: 'working' | 'natural';
   acceptMinutes: number;
   signMinutes: number;
@@ -26,7 +28,7 @@ export interface SlaRuleInput {
 
 export type CalendarDayInput = CalendarDayView;
 
-const RULE_COLUMNS = `id, category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS "acceptMinutes",
+const RULE_COLUMNS = `id, category_code AS "categoryCode", urgency, complexity, basis, accept_minutes::float8 AS "acceptMinutes",
   sign_minutes::float8 AS "signMinutes", handle_minutes::float8 AS "handleMinutes", verify_minutes::float8 AS "verifyMinutes",
   yellow_ratio::float8 AS "yellowRatio", escalate_grace_minutes::float8 AS "escalateGraceMinutes",
   dispatch_minutes::float8 AS "dispatchMinutes", overall_minutes::float8 AS "overallMinutes",
@@ -37,7 +39,7 @@ const toRuleView = (row: Omit<SlaRuleView, 'updatedAt'> & { updatedAt: Date }): 
 type RuleRow = Parameters<typeof toRuleView>[0];
 
 /**
- * Admin edits of time limits (per category and urgency) and of the holiday calendar. Changes apply to every stage
+ * Admin edits of time limits (per category, urgency and complexity tier) and of the holiday calendar. Changes apply to every stage
  * that starts afterwards; running stages keep the deadlines they were given. Each edit is audited.
  */
 @Injectable()
@@ -50,7 +52,7 @@ export class SlaAdminService {
 
   async listRules(actor: Actor): Promise<SlaRuleView[]> {
     this.requireAdmin(actor);
-    return (await this.db.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM sla_rules ORDER BY category_code NULLS FIRST, urgency`)).map(toRuleView);
+    return (await this.db.query<RuleRow>(`SELECT ${RULE_COLUMNS} FROM sla_rules ORDER BY category_code NULLS FIRST, urgency, complexity DESC`)).map(toRuleView);
   }
 
   async upsertRule(actor: Actor, input: SlaRuleInput): Promise<SlaRuleView> {
@@ -61,16 +63,17 @@ export class SlaAdminService {
       }
       const params = [input.categoryCode, input.urgency, input.basis, input.acceptMinutes, input.signMinutes, input.handleMinutes,
         input.verifyMinutes, input.yellowRatio ?? 0.8, input.escalateGraceMinutes ?? 0, input.dispatchMinutes ?? null,
-        input.overallMinutes ?? null, input.superviseAfterMinutes === undefined ? 7200 : input.superviseAfterMinutes, input.maxExtensionDays ?? 20];
+        input.overallMinutes ?? null, input.superviseAfterMinutes === undefined ? 7200 : input.superviseAfterMinutes, input.maxExtensionDays ?? 20,
+        input.complexity ?? 'ordinary'];
       const updated = await sql.query<RuleRow>(
         `UPDATE sla_rules SET basis = $3, accept_minutes = $4, sign_minutes = $5, handle_minutes = $6, verify_minutes = $7,
             yellow_ratio = $8, escalate_grace_minutes = $9, dispatch_minutes = $10, overall_minutes = $11, supervise_after_minutes = $12,
             max_extension_days = $13, updated_at = now()
-          WHERE coalesce(category_code, '*') = coalesce($1::varchar, '*') AND urgency = $2 RETURNING ${RULE_COLUMNS}`, params);
+          WHERE coalesce(category_code, '*') = coalesce($1::varchar, '*') AND urgency = $2 AND complexity = $14 RETURNING ${RULE_COLUMNS}`, params);
       const row = updated[0] ?? (await sql.query<RuleRow>(
         `INSERT INTO sla_rules (category_code, urgency, basis, accept_minutes, sign_minutes, handle_minutes, verify_minutes, yellow_ratio,
-            escalate_grace_minutes, dispatch_minutes, overall_minutes, supervise_after_minutes, max_extension_days)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${RULE_COLUMNS}`, params))[0];
+            escalate_grace_minutes, dispatch_minutes, overall_minutes, supervise_after_minutes, max_extension_days, complexity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${RULE_COLUMNS}`, params))[0];
       await sql.query(`UPDATE settings_versions SET version = version + 1 WHERE name = 'sla_rules'`);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'sla_rule.upsert', outcome: 'ok', detail: { ...input } }, sql);
       return toRuleView(row!);

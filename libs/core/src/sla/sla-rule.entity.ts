@@ -1,13 +1,14 @@
 import { Check, Column, Entity, ForeignKey, Index, PrimaryGeneratedColumn } from 'typeorm';
-import type { TimeBasis } from '#domain';
+import type { Complexity, TimeBasis } from '#domain';
 import { CategoryEntity } from '../categories/category.entity.js';
 
 /**
- * An SLA rule (时限规则): minutes per stage for a category and urgency; a null category is the county default.
+ * An SLA rule (时限规则): minutes per stage for a category, urgency and complexity tier; a null category is the county default.
  * numeric columns arrive from pg as strings: readers cast them in SQL (::float8).
  */
 @Entity('sla_rules')
 @Check('sla_rules_urgency_check', `urgency IN ('normal','urgent')`)
+@Check('sla_rules_complexity_check', `complexity IN ('ordinary','complex')`)
 @Check('sla_rules_basis_check', `basis IN ('working','natural')`)
 @Check('sla_rules_accept_minutes_check', `accept_minutes > 0`)
 @Check('sla_rules_sign_minutes_check', `sign_minutes > 0`)
@@ -19,7 +20,7 @@ import { CategoryEntity } from '../categories/category.entity.js';
 @Check('sla_rules_overall_minutes_check', `overall_minutes > 0`)
 @Check('sla_rules_supervise_after_minutes_check', `supervise_after_minutes >= 0`)
 @Check('sla_rules_max_extension_days_check', `max_extension_days >= 0`)
-// one rule per (category or default, urgency): a unique expression index on coalesce(category_code, '*'),
+// one rule per (category or default, urgency, complexity): a unique expression index on coalesce(category_code, '*'),
 // a known exception, see database/schema-drift.ts
 @Index('sla_rules_scope_idx', { synchronize: false })
 export class SlaRuleEntity {
@@ -32,6 +33,10 @@ export class SlaRuleEntity {
 
   @Column('text')
   urgency: 'normal' | 'urgent';
+
+  /** 复杂程度 the rule is for (一般 / 复杂); a tier without a rule falls back to the 一般 rule of the same scope. */
+  @Column('text', { default: 'ordinary' })
+  complexity: Complexity;
 
   @Column('text')
   basis: TimeBasis;

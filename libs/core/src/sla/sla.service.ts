@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { addDuration, elapsedMinutes, makeCalendar, remainingMinutes, resumeDue, slaMarks } from '#domain';
-import type { CalendarDay, Stage, TimeBasis, WorkCalendar } from '#domain';
+import type { CalendarDay, Complexity, Stage, TimeBasis, WorkCalendar } from '#domain';
 import type { Sql } from '../database/db.service.js';
 import type { EventEntity } from '../events/event.entity.js';
 import type { SlaRuleEntity } from './sla-rule.entity.js';
@@ -18,18 +18,18 @@ export interface StagePlan {
 }
 
 /** The event columns the planner needs (extendedUntil as the workflow carries it: ISO text). */
-export type SlaSubject = Pick<EventEntity, 'categoryCode' | 'urgency' | 'stage' | 'slaBasis' | 'stageStartedAt' | 'stageDueAt'
+export type SlaSubject = Pick<EventEntity, 'categoryCode' | 'urgency' | 'complexity' | 'stage' | 'slaBasis' | 'stageStartedAt' | 'stageDueAt'
   | 'stageYellowAt' | 'stageEscalateAt' | 'stagePausedAt'> & { extendedUntil: string | null };
 
 export type StageChange = 'start' | 'pause' | 'resume' | 'extend';
 
 /** The subject of an event that has no stage yet (a new report). */
-export const newSlaSubject = (categoryCode: string, urgency: 'normal' | 'urgent'): SlaSubject => ({ categoryCode, urgency,
+export const newSlaSubject = (categoryCode: string, urgency: 'normal' | 'urgent', complexity: Complexity = 'ordinary'): SlaSubject => ({ categoryCode, urgency, complexity,
   extendedUntil: null, stage: null, slaBasis: null, stageStartedAt: null, stageDueAt: null, stageYellowAt: null, stageEscalateAt: null,
   stagePausedAt: null });
 
 /** A rule as the planner reads it: the scope columns of the entity, the minutes cast to numbers (numeric → float8). */
-export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'basis' | 'maxExtensionDays'> & {
+export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'complexity' | 'basis' | 'maxExtensionDays'> & {
   accept: number;
   /** 派遣 (the 受理 limit when the rule sets none). */
   dispatch: number;
@@ -44,21 +44,29 @@ export type RuleRow = Pick<SlaRuleEntity, 'categoryCode' | 'urgency' | 'basis' |
   superviseAfter: number | null;
 };
 
-/** The rule of a category and urgency, else the county default of the urgency; null when neither exists. */
-export function ruleFor(settings: SlaSettings, subject: { categoryCode: string; urgency: string }): RuleRow | null {
-  return settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === subject.categoryCode)
-    ?? settings.rules.find((r) => r.urgency === subject.urgency && r.categoryCode === null) ?? null;
+/** What picks a rule: the event's category, urgency and complexity tier (absent: 一般). */
+export type RuleSubject = { categoryCode: string; urgency: string; complexity?: Complexity };
+
+/**
+ * The rule of a category, urgency and tier, else the county default of that urgency and tier; a tier with neither
+ * (复杂 without rules of its own) takes the 一般 rule the same way; null when nothing applies.
+ */
+export function ruleFor(settings: SlaSettings, subject: RuleSubject): RuleRow | null {
+  const pick = (tier: string) => settings.rules.find((r) => r.urgency === subject.urgency && r.complexity === tier && r.categoryCode === subject.categoryCode)
+    ?? settings.rules.find((r) => r.urgency === subject.urgency && r.complexity === tier && r.categoryCode === null) ?? null;
+  const tier = subject.complexity ?? 'ordinary';
+  return pick(tier) ?? (tier === 'ordinary' ? null : pick('ordinary'));
 }
 
 /** 整体时限: the case's overall due time from the report under the rule in force (null: the rule sets none). */
-export function overallDue(settings: SlaSettings, subject: { categoryCode: string; urgency: string }, reportedAt: Date): Date | null {
+export function overallDue(settings: SlaSettings, subject: RuleSubject, reportedAt: Date): Date | null {
   const rule = ruleFor(settings, subject);
   if (!rule || rule.overall === null) return null;
   return addDuration(settings.calendar, rule.basis, reportedAt, rule.overall);
 }
 
 /** The instant a stage red since dueAt is put under 督办 automatically (null: the rule never does). */
-export function superviseAt(settings: SlaSettings, subject: { categoryCode: string; urgency: string }, dueAt: Date | null): Date | null {
+export function superviseAt(settings: SlaSettings, subject: RuleSubject, dueAt: Date | null): Date | null {
   const rule = ruleFor(settings, subject);
   if (!rule || rule.superviseAfter === null || !dueAt) return null;
   return new Date(dueAt.getTime() + Math.round(rule.superviseAfter * 60_000));
@@ -83,7 +91,7 @@ export const SETTINGS_VERSIONS_SQL = `(SELECT version::text FROM settings_versio
   (SELECT version::text FROM settings_versions WHERE name = 'reference') AS "referenceVersion"`;
 
 /**
- * Plans stage deadlines from the SLA rules (per category and urgency, falling back to the county default) and
+ * Plans stage deadlines from the SLA rules (per category, urgency and tier, falling back to the county default) and
  * the working calendar (statutory holidays and 调休 from `calendar_days`). Both are cached per settings version,
  * which an admin edit bumps in its own transaction, so an edit applies to every stage that starts afterwards,
  * in every process, with no stale window.
@@ -115,7 +123,7 @@ export class SlaService {
     }
     if (this.rulesCache?.version !== versions.rules) {
       const rules = await sql.query<RuleRow>(
-        `SELECT category_code AS "categoryCode", urgency, basis, accept_minutes::float8 AS accept,
+        `SELECT category_code AS "categoryCode", urgency, complexity, basis, accept_minutes::float8 AS accept,
                 coalesce(dispatch_minutes, accept_minutes)::float8 AS dispatch, sign_minutes::float8 AS sign,
                 handle_minutes::float8 AS handle, verify_minutes::float8 AS verify, yellow_ratio::float8 AS "yellowRatio",
                 escalate_grace_minutes::float8 AS "graceMinutes", overall_minutes::float8 AS overall,
