@@ -360,7 +360,8 @@ describe('POST errors: nothing written', () => {
     await refused({ ...noPlace, address_string: '递铺街道胜利西路' }, 400, /cannot geocode/);
     await refused({ ...noPlace, address_id: 'A-1' }, 400, /cannot geocode/);
     await refused({ ...noPlace, lat: at.lat }, 400, /both be sent/);
-    await refused({ ...base(), lat: 'north' }, 400, /lat must be a number/);
+    await refused({ ...base(), lat: 'north' }, 400, /lat must be a decimal number/);
+    await refused({ ...base(), long: '0x77' }, 400, /long must be a decimal number/);
     await refused({ ...base(), lat: 91, long: 181 }, 400, /lat must be .*long must be/);
     await refused({ ...base(), lat: 0, long: 0 }, 400, /outside county/);
   });

@@ -39,6 +39,8 @@ const REQUEST_ID = /^[0-9A-Za-z-]{1,40}$/;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const EMAIL = /^[^\s@<>]{1,64}@[^\s@<>]{1,189}\.[^\s@<>]{1,63}$/;
 const PHONE = /^\+?[0-9][0-9 ()-]{2,31}$/;
+/** A decimal degree as sent in a form (Number() alone would also take 0x1e, 1e1 or Infinity). */
+const DEGREES = /^[-+]?\d{1,3}(?:\.\d{1,15})?$/;
 
 /** Our statuses in GeoReport's two (closed: 办结, 作废, 合并), with a note saying where it stands. */
 const STATUS_NOTES: Record<string, string> = {
@@ -143,8 +145,8 @@ export class Open311Service {
     if (serviceCode === undefined) problems.push('service_code is required');
     const latText = given(input.lat);
     const longText = given(input.long);
-    const lat = latText === undefined ? undefined : Number(latText);
-    const long = longText === undefined ? undefined : Number(longText);
+    const lat = latText === undefined || !DEGREES.test(latText) ? Number.NaN : Number(latText);
+    const long = longText === undefined || !DEGREES.test(longText) ? Number.NaN : Number(longText);
     const addressString = given(input.address_string);
     const addressId = given(input.address_id);
     if (latText === undefined && longText === undefined) {
@@ -154,8 +156,8 @@ export class Open311Service {
     } else if (latText === undefined || longText === undefined) {
       problems.push('lat and long must both be sent');
     } else {
-      if (!Number.isFinite(lat) || lat! < -90 || lat! > 90) problems.push('lat must be a number between -90 and 90 (WGS84)');
-      if (!Number.isFinite(long) || long! < -180 || long! > 180) problems.push('long must be a number between -180 and 180 (WGS84)');
+      if (!Number.isFinite(lat) || lat < -90 || lat > 90) problems.push('lat must be a decimal number between -90 and 90 (WGS84)');
+      if (!Number.isFinite(long) || long < -180 || long > 180) problems.push('long must be a decimal number between -180 and 180 (WGS84)');
     }
     const text = (field: string, max: number, pattern?: RegExp): string | undefined => {
       const v = given(input[field]);
@@ -199,7 +201,7 @@ export class Open311Service {
     try {
       const { event } = await this.events.report(actor, {
         id: eventId, categoryCode: serviceCode!, description: description ?? service.name,
-        location: { lng: long!, lat: lat!, crs: 'wgs84' }, ...(addressString !== undefined ? { address: addressString } : {}),
+        location: { lng: long, lat, crs: 'wgs84' }, ...(addressString !== undefined ? { address: addressString } : {}),
       }, { now, source: 'open311' });
       code = event.code;
     } catch (err) {
