@@ -5,7 +5,7 @@ import pg from 'pg';
 import request from 'supertest';
 import type { INestApplication } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import { createDataSource, seedDemo } from '#core';
+import { createDataSource, PiiCipher, seedDemo } from '#core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DATA_DIR = path.join(ROOT, 'data');
@@ -19,6 +19,13 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   await c.connect();
   try { return await fn(c); } finally { await c.end(); }
 }
+
+/**
+ * This run's personal-data key. The template's demo accounts carry encrypted phone and ID numbers, so every database
+ * copied from it needs the key it was seeded with: random per run, kept as the template database's comment (in the
+ * cluster's catalogue, in no table, not copied with the database) and read back by every test file.
+ */
+let runPiiKey: string | null = null;
 
 /**
  * A fresh database for one test file: a copy of this run's template (migrated + demo seed), made once per run.
@@ -35,14 +42,17 @@ export async function freshDatabase(label: string): Promise<{ name: string; url:
         await c.query(`DROP DATABASE IF EXISTS "${building}" WITH (FORCE)`);
         await c.query(`CREATE DATABASE "${building}"`);
         const ds = await createDataSource({ DATABASE_URL: dbUrl(building), DB_POOL_SIZE: 2 }).initialize();
+        const key = randomBytes(48).toString('base64url');
         try {
           await ds.runMigrations({ transaction: 'each' });
-          await ds.transaction((m) => seedDemo(m, DATA_DIR, '330523'));
+          await ds.transaction((m) => seedDemo(m, DATA_DIR, '330523', { pii: new PiiCipher(key) }));
         } finally {
           await ds.destroy();
         }
+        await c.query(`COMMENT ON DATABASE "${building}" IS '${key}'`);
         await c.query(`ALTER DATABASE "${building}" RENAME TO "${TEMPLATE}"`);
       }
+      runPiiKey = (await c.query(`SELECT shobj_description(oid, 'pg_database') AS key FROM pg_database WHERE datname = $1`, [TEMPLATE])).rows[0].key;
     } finally {
       await c.query(`SELECT pg_advisory_unlock(141141)`);
     }
@@ -62,8 +72,9 @@ export function configureEnv(dbName: string, extra: Record<string, string> = {})
   process.env.REDIS_PREFIX = `t_${RUN}_${dbName.slice(-6)}`;
   // a fresh random secret per test file: nothing published can sign a token the tests accept
   process.env.JWT_SECRET = randomBytes(48).toString('base64url');
-  // and of the personal data encrypted at rest
-  process.env.PII_KEY = randomBytes(48).toString('base64url');
+  // the personal data encrypted at rest: this run's key, the one the template's demo accounts were seeded with
+  if (!runPiiKey) throw new Error('configureEnv comes after freshDatabase (it needs the template\'s personal-data key)');
+  process.env.PII_KEY = runPiiKey;
   process.env.DB_POOL_SIZE = '10';
   Object.assign(process.env, extra);
 }

@@ -1,13 +1,22 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { v5 as uuidv5 } from 'uuid';
+import type { Role } from '#domain';
+import { ROSTER_ROLE_NAMES } from '#contracts';
+import { AuditService } from '../audit/audit.service.js';
 import { hashPassword } from '../auth/passwords.js';
+import { SessionCache } from '../auth/session-cache.js';
+import { AppConfig, loadConfig } from '../config/app-config.js';
+import type { DbService, Sql } from '../database/db.service.js';
+import { PiiCipher } from '../pii/pii-cipher.js';
+import { idCheckCharacter } from '../pii/personal-data.js';
 import { generateSyntheticGeometry, loadDivisions } from '../regions/regions-seed.js';
 import type { Queryable } from '../regions/regions-seed.js';
 import { countyCentreCode, townshipCentreCode } from '../units/units.repository.js';
+import { RosterService } from '../users/roster.service.js';
+import type { RosterRow } from '../users/roster.service.js';
+import { UserAdminService } from '../users/user-admin.service.js';
 
 export const DEMO_PASSWORD = 'Grid141!demo';
-const USER_NAMESPACE = '5f1b7c1e-5d0a-4f57-9a77-141141141141';
 
 /** Township platforms (四平台, 2021 scheme, plus the Party-and-government module) and stations created in every township. */
 export const TOWNSHIP_PLATFORMS = [
@@ -124,45 +133,88 @@ export async function bumpReferenceVersion(db: Queryable): Promise<void> {
   await db.query(`UPDATE settings_versions SET version = version + 1 WHERE name = 'reference'`);
 }
 
-/** Deterministic demo user id, so re-seeding keeps ids stable. */
-export const demoUserId = (username: string) => uuidv5(username, USER_NAMESPACE);
+/** The demo's synthetic personal data: mobile numbers 199 0141 0001… (a block no real account of the demo uses). */
+const demoPhone = (i: number) => `1990141${String(i + 1).padStart(4, '0')}`;
 
 /**
- * Demo accounts, all with the password `Grid141!demo`: admin, county.op, county.lead, tw.<township code>,
- * h.<unit code> for every platform, station and department, gw.<grid code> for every grid.
+ * A synthetic ID number of the county, valid under GB 11643 (birth date from 1970-01-01 on, check character computed),
+ * unique per index. Its sequence number is offset from the birth date's day count so that it differs from the ones the
+ * roster tests generate.
  */
-export async function seedDemoUsers(db: Queryable, countyCode: string, passwordHash?: string): Promise<number> {
-  const hash = passwordHash ?? (await hashPassword(DEMO_PASSWORD));
+function demoIdNumber(countyCode: string, i: number): string {
+  const birth = new Date(Date.UTC(1970, 0, 1) + i * 86_400_000);
+  const days = Math.round((birth.getTime() - Date.UTC(1960, 0, 1)) / 86_400_000);
+  const first17 = `${countyCode}${birth.toISOString().slice(0, 10).replaceAll('-', '')}${String((days + 500) % 1000).padStart(3, '0')}`;
+  return `${first17}${idCheckCharacter(first17)}`;
+}
+
+/** A demo account: its roster row (姓名, 手机号, 身份证号, 所属网格/单位, 角色) and the username the demo documents. */
+export interface DemoAccount {
+  username: string;
+  row: RosterRow;
+}
+
+/**
+ * The demo's roster: admin, county.op, county.lead, tw.<township code>, h.<unit code> for every platform, station and
+ * department, gw.<grid code> for every grid — the names the roster import's username scheme gives the first account of
+ * each place. Personal data synthetic but valid (see {@link demoPhone}, {@link demoIdNumber}).
+ */
+export async function demoRoster(db: Queryable, countyCode: string): Promise<DemoAccount[]> {
   const centre = countyCentreCode(countyCode);
-  const users: { username: string; displayName: string; role: string; unit: string | null; jur: string }[] = [
-    { username: 'admin', displayName: '系统管理员', role: 'admin', unit: null, jur: countyCode },
-    { username: 'county.op', displayName: '县中心坐席', role: 'county_operator', unit: centre, jur: countyCode },
-    { username: 'county.lead', displayName: '县中心领导', role: 'county_leader', unit: centre, jur: countyCode },
+  const posts: { username: string; name: string; place: string; role: Role }[] = [
+    { username: 'admin', name: '系统管理员', place: countyCode, role: 'admin' },
+    { username: 'county.op', name: '县中心坐席', place: centre, role: 'county_operator' },
+    { username: 'county.lead', name: '县中心领导', place: centre, role: 'county_leader' },
   ];
   const units: { code: string; name: string; type: string; region: string }[] = await db.query(
-    `SELECT code, name, type, region_code AS region FROM units WHERE region_code LIKE $1 || '%' ORDER BY code`, [countyCode]);
+    `SELECT code, name, type, region_code AS region FROM units WHERE region_code LIKE $1 || '%' AND active ORDER BY code`, [countyCode]);
   for (const u of units) {
-    if (u.type === 'township_centre') users.push({ username: `tw.${u.region}`, displayName: `${u.name}调度员`, role: 'township_dispatcher', unit: u.code, jur: u.region });
-    else if (u.type === 'grid_team') users.push({ username: `gw.${u.region}`, displayName: `${u.name}网格员`, role: 'grid_worker', unit: u.code, jur: u.region });
-    else if (u.type !== 'county_centre') users.push({ username: `h.${u.code}`, displayName: `${u.name}处置人员`, role: 'handler', unit: u.code, jur: u.region });
+    if (u.type === 'township_centre') posts.push({ username: `tw.${u.region}`, name: `${u.name}调度员`, place: u.region, role: 'township_dispatcher' });
+    else if (u.type === 'grid_team') posts.push({ username: `gw.${u.region}`, name: `${u.name}网格员`, place: u.region, role: 'grid_worker' });
+    else if (u.type !== 'county_centre') posts.push({ username: `h.${u.code}`, name: `${u.name}处置人员`, place: u.code, role: 'handler' });
   }
-  await db.query(
-    `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code)
-     SELECT x.id::uuid, x.username, x."displayName", $2, x.role, x.unit, x.jur FROM jsonb_to_recordset($1::jsonb)
-       AS x(id text, username text, "displayName" text, role text, unit text, jur text)
-     ON CONFLICT (username) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role, unit_code = EXCLUDED.unit_code,
-       jurisdiction_code = EXCLUDED.jurisdiction_code, password_hash = EXCLUDED.password_hash, failed_logins = 0, locked_until = NULL`,
-    [JSON.stringify(users.map((u) => ({ ...u, id: demoUserId(u.username) }))), hash]);
-  return users.length;
+  return posts.map((p, i) => ({ username: p.username,
+    row: { name: p.name, phone: demoPhone(i), idNumber: demoIdNumber(countyCode, i), place: p.place, role: ROSTER_ROLE_NAMES[p.role] } }));
+}
+
+export interface DemoSeedOptions {
+  /** The personal-data cipher (default: from PII_KEY, see PiiCipher.fromConfig): the demo's phone and ID numbers are encrypted with it. */
+  pii?: PiiCipher;
+  /** The hash of the demo password (default: DEMO_PASSWORD hashed once, here). */
+  passwordHash?: string;
+}
+
+/** The seed's statements as the services' `Sql`: it imports in its own transaction (TypeORM returns rows for SELECT and INSERT). */
+const seedSql = (db: Queryable): Sql => ({
+  query: async (text, params) => db.query(text, params),
+  exec: () => { throw new Error('the demo seed runs no statement that needs a row count'); },
+});
+
+/**
+ * Demo accounts, all with the password `Grid141!demo`, created by the administration's roster import
+ * (RosterService.importForSeed: the same checks, encryption of the personal data, audit trail) from {@link demoRoster}.
+ * Idempotent: a second run finds every account (by its phone and ID number, or by its known username) unchanged.
+ */
+export async function seedDemoUsers(db: Queryable, countyCode: string, options: DemoSeedOptions = {}): Promise<number> {
+  const pii = options.pii ?? PiiCipher.fromConfig(loadConfig());
+  const accounts = await demoRoster(db, countyCode);
+  const config = Object.assign(new AppConfig(), { COUNTY_CODE: countyCode });
+  // every call of the import takes the seed's transaction: the services' own pool is never reached
+  const noPool = new Proxy({}, { get: () => { throw new Error('the demo seed imports in its own transaction only'); } }) as DbService;
+  const audit = new AuditService(noPool);
+  const roster = new RosterService(noPool, audit, new UserAdminService(noPool, audit, config, pii, new SessionCache(config)), pii);
+  const passwordHash = options.passwordHash ?? (await hashPassword(DEMO_PASSWORD));
+  await roster.importForSeed(seedSql(db), accounts.map((a) => a.row), { usernames: accounts.map((a) => a.username), passwordHash });
+  return accounts.length;
 }
 
 /** The whole demo: Zhejiang divisions, Anji's synthetic polygons, reference data, units and demo accounts. */
-export async function seedDemo(db: Queryable, dataDir: string, countyCode = '330523', passwordHash?: string): Promise<{ users: number }> {
+export async function seedDemo(db: Queryable, dataDir: string, countyCode = '330523', options: DemoSeedOptions = {}): Promise<{ users: number }> {
   await loadDivisions(db, dataDir);
   await generateSyntheticGeometry(db, dataDir, countyCode);
   await seedReferenceData(db, dataDir);
   await seedUnits(db, dataDir, countyCode);
-  const users = await seedDemoUsers(db, countyCode, passwordHash);
+  const users = await seedDemoUsers(db, countyCode, options);
   await bumpReferenceVersion(db);
   return { users };
 }
