@@ -186,17 +186,14 @@ export class Open311Service {
     const name = [firstName, lastName].filter((s) => s !== undefined).join(' ');
     // the contact first, under the event's id: the report path writes the event in its own transaction, and a request
     // row without its event is never read (reads join events); if the report is refused, the row goes again
-    await this.db.tx(async (sql) => {
-      await sql.query(
-        `INSERT INTO open311_requests (event_id, client_id, token, media_url, address_id, email_enc, phone_enc, name_enc, device_id_enc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [eventId, client.id, token, mediaUrl ?? null, addressId ?? null,
-          email !== undefined ? this.pii.encrypt(piiField('email'), email) : null,
-          phone !== undefined ? this.pii.encrypt(piiField('phone'), phone) : null,
-          name !== '' ? this.pii.encrypt(piiField('name'), name) : null,
-          deviceId !== undefined ? this.pii.encrypt(piiField('device_id'), deviceId) : null]);
-      await sql.query(`UPDATE open311_clients SET last_used_at = $2 WHERE id = $1`, [client.id, now]);
-    });
+    await this.db.query(
+      `INSERT INTO open311_requests (event_id, client_id, token, media_url, address_id, email_enc, phone_enc, name_enc, device_id_enc)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [eventId, client.id, token, mediaUrl ?? null, addressId ?? null,
+        email !== undefined ? this.pii.encrypt(piiField('email'), email) : null,
+        phone !== undefined ? this.pii.encrypt(piiField('phone'), phone) : null,
+        name !== '' ? this.pii.encrypt(piiField('name'), name) : null,
+        deviceId !== undefined ? this.pii.encrypt(piiField('device_id'), deviceId) : null]);
     let code: string;
     try {
       const { event } = await this.events.report(actor, {
@@ -209,6 +206,7 @@ export class Open311Service {
         .catch((e: Error) => this.logger.warn(`open311 request ${eventId}: removing the contact of a refused report failed: ${e.message}`));
       throw this.refusal(err);
     }
+    await this.db.query(`UPDATE open311_clients SET last_used_at = $2 WHERE id = $1`, [client.id, now]);
     return { service_request_id: code, token, service_notice: '已受理上报，将按时限流转处置', account_id: null };
   }
 
