@@ -301,7 +301,7 @@ export class ProvinceSandbox {
         } catch (e) {
           deliveries.push({ copy, attempt, status: null, body: String((e as Error).message) });
         }
-        await sleep(200 * attempt);
+        if (attempt < 3) await sleep(200 * attempt);
       }
     }
     return { orderNo: payload.orderNo, payload, deliveries };

@@ -1,6 +1,7 @@
 import { Agent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { encodeForm } from './gateway-form.js';
+import { paramPairs } from './gateway-errors.js';
 import type { Params } from './gateway-errors.js';
 import { withRetries } from './gateway-retry.js';
 import type { AttemptOutcome, GatewayResult, RetryHooks, RetryPolicy } from './gateway-retry.js';
@@ -65,7 +66,8 @@ export class GatewayHttp {
     if (target.scheme === 'irs') {
       return { ...signIrs({ method: call.method, path: call.path, query: call.query, accessKey: target.accessKey, secretKey: target.secretKey, date: this.now() }) };
     }
-    const params = { ...(call.query ?? {}), ...(call.form ?? {}) };
+    // pairs, not a merged object: a key in both the query and the form is sent twice and must be signed twice
+    const params = [...paramPairs(call.query), ...paramPairs(call.form)];
     return { ...signZwdd({
       method: call.method, path: call.path, params, accessKey: target.accessKey, secretKey: target.secretKey, date: this.now(),
       ip: this.options.clientIp, mac: this.options.clientMac,

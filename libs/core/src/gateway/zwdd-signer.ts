@@ -22,8 +22,8 @@ export interface ZwddSignInput {
   method: string;
   /** The request path as sent, without query or domain (e.g. `/message/workNotification`). */
   path: string;
-  /** Query and form-body parameters together (or a raw query string). */
-  params?: Params | string;
+  /** Query and form-body parameters together: an object, a raw (encoded) query/form string, or decoded pairs. */
+  params?: Params | string | [string, string][];
   accessKey: string;
   secretKey: string;
   date: Date;
