@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Ajv } from 'ajv';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Response } from 'supertest';
 import { PiiCipher } from '#core';
 import type { PiiField } from '#core';
@@ -95,6 +95,7 @@ function fromXml(res: Response, status: number, schema: string, root: string): J
   if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text.slice(0, 500)}`);
   expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
   expect(res.text.startsWith('<?xml version="1.0" encoding="utf-8"?>')).toBe(true);
+  expect(XMLValidator.validate(res.text)).toBe(true); // well-formed, not merely parseable
   const doc = xmlParser.parse(res.text) as Record<string, unknown>;
   expect(Object.keys(doc)).toEqual([root]);
   const body = coerce(doc[root], schemas.get(schema), root);
