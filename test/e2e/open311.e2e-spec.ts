@@ -174,6 +174,9 @@ describe('discovery, services and service definitions', () => {
     expect(j.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production' });
     expect(j.endpoints[0].url).toMatch(/^http:\/\/[^/]+\/open311\/v2$/);
     expect(j.endpoints[0].formats.sort()).toEqual(['application/json', 'text/xml']);
+    // public reads are open to web apps of any origin; a POST is not
+    expect((await get(`${V2}/services.json`)).headers['access-control-allow-origin']).toBe('*');
+    expect((await postForm('json', { service_code: '0901' })).headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('services are the active event categories (小类) grouped by 大类, the same in JSON and XML', async () => {

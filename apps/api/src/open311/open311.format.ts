@@ -41,6 +41,8 @@ export function xmlDocument(root: string, value: unknown): string {
 export function sendOpen311(res: Response, format: Open311Format, status: number, root: string, value: unknown): void {
   res.status(status);
   res.setHeader('Cache-Control', 'no-store');
+  // what the GETs answer is public (services, Open311 requests without personal data): readable by web apps of any origin
+  if (res.req.method === 'GET' || res.req.method === 'HEAD') res.setHeader('Access-Control-Allow-Origin', '*');
   if (format === 'json') res.type('application/json; charset=utf-8').send(JSON.stringify(value));
   else res.type('text/xml; charset=utf-8').send(xmlDocument(root, value));
 }
