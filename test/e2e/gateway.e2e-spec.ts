@@ -102,6 +102,22 @@ describe('signed calls from the clients are accepted by the sandbox', () => {
     expect((await received('todo-finish')).distinct).toBe(1);
   });
 
+  it('浙政钉 免登: an auth code exchanged for the user with the app token (fetched once), a used code refused', async () => {
+    await sandbox.admin('DELETE', '/_sandbox/received');
+    const codes = await Promise.all(['a', 'b'].map(async (x) =>
+      (await sandbox.admin<{ authCode: string }>('POST', '/_sandbox/auth-code', { accountId: `acc-${x}`, employeeCode: `GE_${x}`, name: `测试用户${x}` })).body.authCode));
+    expect(await clients.zwdd.userByAuthCode(codes[0])).toMatchObject({ ok: true, body: { accountId: 'acc-a', employeeCode: 'GE_a', name: '测试用户a', tenantId: '196729' } });
+    expect(await clients.zwdd.userByAuthCode(codes[1])).toMatchObject({ ok: true, body: { accountId: 'acc-b' } });
+    expect(await clients.zwdd.userByAuthCode(codes[0])).toMatchObject({ ok: false, reason: 'rejected', error: 'auth_code 无效或已使用', attempts: 1 });
+    const tokens = await received('gettoken');
+    expect(tokens.total).toBe(1);
+    expect(tokens.items[0].query).toMatch(/appsecret=\*\*\*$/);
+    // after the refusal the token is fetched again
+    const code = (await sandbox.admin<{ authCode: string }>('POST', '/_sandbox/auth-code', { accountId: 'acc-c' })).body.authCode;
+    expect(await clients.zwdd.userByAuthCode(code)).toMatchObject({ ok: true, body: { accountId: 'acc-c' } });
+    expect((await received('gettoken')).total).toBe(2);
+  });
+
   it('IRS: person and enterprise lookups, with a non-ASCII query signed and verified the same on both sides', async () => {
     const id = idNumber('33052319900101123');
     const person = await clients.irs.lookupPerson(id);

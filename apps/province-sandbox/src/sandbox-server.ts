@@ -84,6 +84,9 @@ export class ProvinceSandbox {
   private readonly eventSeq = new Map<string, number>();
   private outOfOrder = 0;
   private readonly held = new Set<Socket>();
+  /** 免登: access tokens handed out by /gettoken.json, and one-time auth codes issued over /_sandbox/auth-code. */
+  private readonly tokens = new Map<string, number>();
+  private readonly authCodes = new Map<string, { user: Record<string, string>; until: number }>();
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -171,7 +174,8 @@ export class ProvinceSandbox {
     const key = messageId === null ? null : `${kind}\u0000${messageId}`;
     const duplicate = key !== null && this.applied.has(key);
     if (this.records.length < MAX_RECORDS) {
-      this.records.push({ seq: ++this.seq, kind, messageId, duplicate, at: new Date(this.now()).toISOString(), method, path, query, accessKey, body });
+      this.records.push({ seq: ++this.seq, kind, messageId, duplicate, at: new Date(this.now()).toISOString(), method, path,
+        query: query.replace(/(appsecret=)[^&]*/gi, '$1***'), accessKey, body });
     }
     if (duplicate) return { status: 200, body: this.applied.get(key!) };
     const answer = this.answer(kind, body, search);
@@ -194,6 +198,21 @@ export class ProvinceSandbox {
         if (!body.bizTaskId || !body.assigneeId || !body.subject) return { status: 200, body: { success: false, errorMsg: 'bizTaskId, assigneeId and subject are required' } };
         return zwddOk({ taskUuid: `sbx-task-${String(body.bizTaskId)}` });
       case 'todo-finish': return zwddOk(true);
+      case 'gettoken': {
+        const appKey = search.get('appkey') ?? '';
+        if (!appKey || this.options.zwddKeys.get(appKey) !== search.get('appsecret')) return { status: 200, body: { success: false, errorCode: '1001', errorMsg: 'appkey 或 appsecret 错误' } };
+        const token = `sbx-token-${randomInt(0, 2 ** 47).toString(36)}${randomInt(0, 2 ** 47).toString(36)}`;
+        this.tokens.set(token, this.now() + 7200_000);
+        return zwddOk({ accessToken: token, expiresIn: 7200 });
+      }
+      case 'app-user': {
+        const until = this.tokens.get(String(body.access_token ?? ''));
+        if (until === undefined || until < this.now()) return { status: 200, body: { success: false, errorCode: '1002', errorMsg: 'access_token 无效' } };
+        const code = this.authCodes.get(String(body.auth_code ?? ''));
+        this.authCodes.delete(String(body.auth_code ?? ''));
+        if (!code || code.until < this.now()) return { status: 200, body: { success: false, errorCode: '1003', errorMsg: 'auth_code 无效或已使用' } };
+        return zwddOk(code.user);
+      }
       case 'irs-person': return personByIdNumber(search.get('idNumber'));
       case 'irs-enterprise': return enterpriseByCreditCode(search.get('creditCode'));
       default:
@@ -245,6 +264,17 @@ export class ProvinceSandbox {
         events: { distinct: this.eventSeq.size, outOfOrder: this.outOfOrder } });
     }
     if (path === '/_sandbox/faults' && method === 'GET') return send(res, 200, this.faults);
+    if (path === '/_sandbox/auth-code' && method === 'POST') {
+      // what the 浙政钉 bridge (getAuthCode) gives a page: a one-time code for this user, valid 5 minutes
+      const body = parseJson(await readBody(req));
+      if (typeof body.accountId !== 'string' || body.accountId === '') throw new HttpError(400, 'accountId: is required');
+      const user: Record<string, string> = { accountId: body.accountId, tenantId: String(body.tenantId ?? '196729') };
+      if (typeof body.employeeCode === 'string') user.employeeCode = body.employeeCode;
+      if (typeof body.name === 'string') user.lastName = body.name;
+      const authCode = `sbx-code-${randomInt(0, 2 ** 47).toString(36)}`;
+      this.authCodes.set(authCode, { user, until: this.now() + 300_000 });
+      return send(res, 200, { authCode });
+    }
     if (path === '/_sandbox/faults' && method === 'POST') {
       const body = parseJson(await readBody(req));
       const next: Faults = { ...NO_FAULTS };
@@ -312,6 +342,8 @@ const ZWDD_ROUTES: Record<string, string> = {
   '/message/workNotification': 'work-notice',
   '/tc/v2/openapi/task/create.json': 'todo-create',
   '/tc/openapi/task/finish.json': 'todo-finish',
+  '/gettoken.json': 'gettoken',
+  '/rpc/oauth2/dingtalk_app_user.json': 'app-user',
 };
 
 /** The kind of an IRS call from what follows the 接口编码: the sandbox's own route table. */

@@ -51,8 +51,52 @@ export interface TodoCreate {
   dueAt?: Date;
 }
 
+/** The 浙政钉 user behind a 免登 auth code (what `/rpc/oauth2/dingtalk_app_user.json` answers, the fields we use). */
+export interface ZwddUser {
+  accountId: string;
+  employeeCode?: string;
+  name?: string;
+  tenantId?: string;
+}
+
 export class ZwddClient {
-  constructor(private readonly http: GatewayHttp | null, private readonly tenantId: string) {}
+  /** The app's access token (about 7200 s), shared by the calls of this process and renewed a minute early. */
+  private token: { value: string; expiresAt: number } | null = null;
+
+  constructor(private readonly http: GatewayHttp | null, private readonly tenantId: string,
+    private readonly app: { appKey: string; appSecret: string } | null = null, private readonly now: () => number = Date.now) {}
+
+  /**
+   * 免登 (log-in without a password inside 浙政钉): the page gets a one-time auth code from the 浙政钉 bridge
+   * (gdt-jsapi `getAuthCode`), the server exchanges it here for the user, with the app's access token.
+   */
+  async userByAuthCode(authCode: string): Promise<GatewayResult<ZwddUser>> {
+    if (!this.http || !this.app) return notConfigured('浙政钉 (GATEWAY_ZWDD_*)');
+    const token = await this.accessToken();
+    if (!token.ok) return token;
+    const r = await this.http.send<ZwddEnvelope<Record<string, unknown>>>({
+      method: 'POST', path: '/rpc/oauth2/dingtalk_app_user.json', form: { access_token: token.body, auth_code: authCode },
+    }, (body) => zwddRefusal(body) ?? (typeof (body as ZwddEnvelope<Record<string, unknown>>).content?.data?.accountId === 'undefined' ? 'no accountId in the answer' : null));
+    // a refused token (expired early, app secret rotated) is fetched again next time
+    if (!r.ok && r.reason === 'rejected') this.token = null;
+    return mapOk(r, (b) => {
+      const d = b.content!.data!;
+      const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+      return { accountId: String(d.accountId), employeeCode: str(d.employeeCode), name: str(d.lastName ?? d.nickNameCn), tenantId: str(d.tenantId ?? d.realmId) };
+    });
+  }
+
+  private async accessToken(): Promise<GatewayResult<string>> {
+    if (this.token && this.token.expiresAt > this.now()) return { ok: true, status: 200, body: this.token.value, attempts: 0 };
+    const r = await this.http!.send<ZwddEnvelope<{ accessToken?: string; expiresIn?: number }>>({
+      method: 'GET', path: '/gettoken.json', query: { appkey: this.app!.appKey, appsecret: this.app!.appSecret },
+    }, (body) => zwddRefusal(body) ?? ((body as ZwddEnvelope<{ accessToken?: string }>).content?.data?.accessToken ? null : 'no accessToken in the answer'));
+    if (!r.ok) return r;
+    const data = r.body.content!.data!;
+    const lifetime = Math.max(60, Number(data.expiresIn ?? 7200));
+    this.token = { value: data.accessToken!, expiresAt: this.now() + (lifetime - 60) * 1000 };
+    return { ...r, body: data.accessToken! };
+  }
 
   /** 工作通知 (work notice) to the unit's handlers: on dispatch, overdue (催办) and 督办. */
   async workNotice(n: WorkNotice): Promise<GatewayResult<{ msgId?: string }>> {
@@ -186,7 +230,8 @@ export function createGatewayClients(config: ResolvedGatewayConfig, overrides: P
     return h;
   };
   return {
-    zwdd: new ZwddClient(http(config.zwdd, { clientIp: config.zwdd?.clientIp, clientMac: config.zwdd?.clientMac }), config.zwdd?.tenantId ?? ''),
+    zwdd: new ZwddClient(http(config.zwdd, { clientIp: config.zwdd?.clientIp, clientMac: config.zwdd?.clientMac }), config.zwdd?.tenantId ?? '',
+      config.zwdd && { appKey: config.zwdd.accessKey, appSecret: config.zwdd.secretKey }),
     irs: new IrsClient(http(config.irs), { person: config.irs?.personPath ?? '', enterprise: config.irs?.enterprisePath ?? '' }),
     hotline12345: new Hotline12345Client(http(config.hotline12345), config.hotline12345?.mapping ?? null),
     province: new ProvinceEventsClient(http(config.province), config.province?.eventsPath ?? ''),
