@@ -202,7 +202,8 @@ export class Open311Service {
       }, { now, source: 'open311' });
       code = event.code;
     } catch (err) {
-      await this.db.query(`DELETE FROM open311_requests WHERE event_id = $1`, [eventId])
+      // only when the event was not written (a failure after its commit keeps the request whole)
+      await this.db.query(`DELETE FROM open311_requests WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM events WHERE id = $1)`, [eventId])
         .catch((e: Error) => this.logger.warn(`open311 request ${eventId}: removing the contact of a refused report failed: ${e.message}`));
       throw this.refusal(err);
     }
