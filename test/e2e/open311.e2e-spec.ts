@@ -172,6 +172,8 @@ describe('discovery, services and service definitions', () => {
     expect(hostless(x)).toEqual(hostless(j));
     expect(j.endpoints).toHaveLength(1);
     expect(j.endpoints[0]).toMatchObject({ specification: 'http://wiki.open311.org/GeoReport_v2', type: 'production' });
+    const county = (await api.db.query(`SELECT name FROM regions WHERE code = $1`, [COUNTY])).rows[0].name;
+    expect(j.contact).toContain(county);
     expect(j.endpoints[0].url).toMatch(/^http:\/\/[^/]+\/open311\/v2$/);
     expect(j.endpoints[0].formats.sort()).toEqual(['application/json', 'text/xml']);
     // public reads are open to web apps of any origin; a POST is not

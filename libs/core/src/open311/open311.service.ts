@@ -103,11 +103,13 @@ export class Open311Service {
 
   /** Service discovery: one production endpoint, JSON and XML; the changeset follows the reference data (categories). */
   async discovery(endpointUrl: string): Promise<Open311Discovery> {
-    const [v] = await this.db.query<{ version: string }>(`SELECT version::text AS version FROM settings_versions WHERE name = 'reference'`);
+    const [v] = await this.db.query<{ version: string; county: string | null }>(
+      `SELECT (SELECT version::text FROM settings_versions WHERE name = 'reference') AS version,
+              (SELECT name FROM regions WHERE code = $1 AND level = 'county' LIMIT 1) AS county`, [this.config.COUNTY_CODE]);
     const changeset = `reference-${(v?.version ?? '0').padStart(12, '0')}`;
     return {
       changeset,
-      contact: `${this.config.COUNTY_CODE} 县社会治理中心（基层治理四平台）`,
+      contact: `${v?.county ?? this.config.COUNTY_CODE}社会治理中心（基层治理四平台）`,
       key_service: 'API 密钥（api_key）由系统管理员签发：管理控制台 / POST /api/v1/admin/open311-keys',
       endpoints: [{ specification: GEOREPORT_V2, url: endpointUrl, changeset, type: 'production', formats: ['text/xml', 'application/json'] }],
     };
