@@ -3,7 +3,7 @@ import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
-  GatewayHttp, RedisNonceStore, createGatewayClients, fromWorkOrder12345, loadGatewayConfig, verifyInbound, DEFAULT_12345_MAPPING,
+  GatewayHttp, RedisNonceStore, createGatewayClients, fromWorkOrder12345, loadGatewayConfig, signZwdd, verifyInbound, DEFAULT_12345_MAPPING,
 } from '../../libs/core/src/gateway/index.js';
 import type { GatewayClients, ResolvedGatewayConfig } from '../../libs/core/src/gateway/index.js';
 import { freeLoopbackPort, sandboxKeys, spawnSandbox } from './support/sandbox.js';
@@ -201,7 +201,6 @@ describe('refusals carry the gateway text, are not retried, and record nothing',
 
   it('a 浙政钉 request replayed with the same nonce is refused', async () => {
     await sandbox.admin('DELETE', '/_sandbox/received');
-    const { signZwdd } = await import('../../libs/core/src/gateway/index.js');
     const form = `tenantId=196729&receiverIds=staff-1&bizMsgId=${randomUUID()}&msg=%7B%7D`;
     const headers = { ...signZwdd({ method: 'POST', path: '/message/workNotification', params: form, accessKey: keys.zwdd.accessKey, secretKey: keys.zwdd.secretKey, date: new Date() }),
       'content-type': 'application/x-www-form-urlencoded' };

@@ -45,7 +45,8 @@ class HttpError extends Error {
 }
 
 const MAX_BODY = 1 << 20;
-const MAX_RECORDS = 500_000;
+/** Items kept for /_sandbox/received; beyond this, messages are still applied and counted, no longer listed. */
+const MAX_RECORDS = 200_000;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -74,6 +75,8 @@ export class ProvinceSandbox {
   private faults: Faults = { ...NO_FAULTS };
   private readonly injected = { fail: 0, timeout: 0, drop: 0, duplicate: 0 };
   private records: Received[] = [];
+  /** Per kind: requests accepted, distinct message ids applied, redeliveries of an applied id. */
+  private readonly counts = new Map<string, { total: number; distinct: number; duplicates: number }>();
   private seq = 0;
   /** `${kind}\u0000${messageId}` → the answer given when it was applied (a redelivery gets the same one). */
   private readonly applied = new Map<string, unknown>();
@@ -173,13 +176,17 @@ export class ProvinceSandbox {
     const messageId = messageIdOf(kind, body);
     const key = messageId === null ? null : `${kind}\u0000${messageId}`;
     const duplicate = key !== null && this.applied.has(key);
+    const count = this.counts.get(kind) ?? { total: 0, distinct: 0, duplicates: 0 };
+    this.counts.set(kind, count);
+    count.total++;
+    if (duplicate) count.duplicates++;
     if (this.records.length < MAX_RECORDS) {
       this.records.push({ seq: ++this.seq, kind, messageId, duplicate, at: new Date(this.now()).toISOString(), method, path,
         query: query.replace(/(appsecret=)[^&]*/gi, '$1***'), accessKey, body });
     }
     if (duplicate) return { status: 200, body: this.applied.get(key!) };
     const answer = this.answer(kind, body, search);
-    if (key !== null && answer.status < 300) this.applied.set(key, answer.body);
+    if (key !== null && answer.status < 300) { this.applied.set(key, answer.body); count.distinct++; }
     if (kind === 'event-report' && answer.status < 300) {
       const eventId = String(body.eventId ?? '');
       const seq = Number(body.seq);
@@ -221,6 +228,15 @@ export class ProvinceSandbox {
     }
   }
 
+  private summary(kind: string | null): { total: number; distinct: number; duplicates: number } {
+    const sum = { total: 0, distinct: 0, duplicates: 0 };
+    for (const [k, c] of this.counts) {
+      if (kind !== null && k !== kind) continue;
+      sum.total += c.total; sum.distinct += c.distinct; sum.duplicates += c.duplicates;
+    }
+    return sum;
+  }
+
   private claimNonce(accessKey: string, nonce: string): boolean {
     const now = this.now();
     if (this.nonces.size > 100_000) for (const [k, until] of this.nonces) if (until < now) this.nonces.delete(k);
@@ -246,10 +262,11 @@ export class ProvinceSandbox {
       // counts over everything; the items paged (oldest first) so that a bench's backlog does not make one huge answer
       const offset = Math.max(0, Number(url.searchParams.get('offset') ?? 0) || 0);
       const limit = Math.min(100_000, Math.max(0, Number(url.searchParams.get('limit') ?? 10_000) || 0));
-      return send(res, 200, { kind, ...summarise(all), offset, items: all.slice(offset, offset + limit) });
+      return send(res, 200, { kind, ...this.summary(kind), offset, items: all.slice(offset, offset + limit) });
     }
     if (path === '/_sandbox/received' && method === 'DELETE') {
       this.records = [];
+      this.counts.clear();
       this.applied.clear();
       this.eventSeq.clear();
       this.refused.clear();
@@ -258,8 +275,7 @@ export class ProvinceSandbox {
       return send(res, 200, { cleared: true });
     }
     if (path === '/_sandbox/stats' && method === 'GET') {
-      const kinds: Record<string, ReturnType<typeof summarise>> = {};
-      for (const k of new Set(this.records.map((r) => r.kind))) kinds[k] = summarise(this.records.filter((r) => r.kind === k));
+      const kinds = Object.fromEntries(this.counts);
       return send(res, 200, { kinds, refused: Object.fromEntries(this.refused), faultsInjected: this.injected,
         events: { distinct: this.eventSeq.size, outOfOrder: this.outOfOrder } });
     }
@@ -364,10 +380,6 @@ function messageIdOf(kind: string, body: Record<string, unknown>): string | null
   return v === undefined || v === null || v === '' ? null : String(v);
 }
 
-function summarise(items: Received[]) {
-  const ids = new Set(items.filter((r) => r.messageId !== null).map((r) => r.messageId));
-  return { total: items.length, distinct: ids.size, duplicates: items.filter((r) => r.duplicate).length };
-}
 
 function parseJson(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
