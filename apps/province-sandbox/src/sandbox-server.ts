@@ -156,7 +156,10 @@ export class ProvinceSandbox {
     const params = form !== null ? Object.fromEntries(new URLSearchParams(form)) : {};
     let json: Record<string, unknown> = {};
     if (form === null && body !== '') {
-      try { json = JSON.parse(body) as Record<string, unknown>; } catch { return send(res, 400, { code: '02', msg: 'body is not JSON' }); }
+      let parsed: unknown;
+      try { parsed = JSON.parse(body); } catch { return send(res, 400, { code: '02', msg: 'body is not JSON' }); }
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return send(res, 400, { code: '02', msg: 'body must be a JSON object' });
+      json = parsed as Record<string, unknown>;
     }
     const answer = this.apply(kind, method, path, rawQuery, check.accessKey, form !== null ? params : json, url.searchParams);
 
