@@ -68,7 +68,7 @@ let doc: OpenApiDocument;
 let sender: Sender;
 const tokens = new Map<string, string>();
 const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer,
-  photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer };
+  photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer, open311KeyId: '' };
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -100,6 +100,8 @@ const BASES: Record<string, () => Partial<Base>> = {
   'GET /api/v1/admin/units/{code}': () => ({ path: { code: ctx.unitCode } }),
   'PATCH /api/v1/admin/units/{code}': () => ({ path: { code: ctx.unitCode }, body: { name: '模糊测试单位（改名）' } }),
   'POST /api/v1/admin/units/{code}/retire': () => ({ path: { code: ctx.unitCode } }),
+  'POST /api/v1/admin/open311-keys': () => ({ body: { name: '模糊测试', serviceUsername: 'county.op' } }),
+  'POST /api/v1/admin/open311-keys/{id}/revoke': () => ({ path: { id: ctx.open311KeyId } }),
   'POST /api/v1/admin/units/{code}/restore': () => ({ path: { code: ctx.unitCode } }),
   'PATCH /api/v1/admin/categories/{code}': () => ({ path: { code: ctx.categoryCode }, body: { active: true } }),
   'POST /api/v1/admin/grids/{code}/workers': () => ({ path: { code: GRID }, body: { userId: ctx.gridWorkerId } }),
@@ -239,6 +241,10 @@ beforeAll(async () => {
   ctx.geojson = Buffer.from(JSON.stringify({ type: 'FeatureCollection',
     features: [{ type: 'Feature', properties: { code: grid.code, name: grid.name }, geometry: JSON.parse(grid.geom) }] }));
   ctx.userId = (await api.db.query(ADMINISTERED_USER)).rows[0].id;
+  // an Open311 API key to revoke (revoking twice answers the same)
+  const key = await (await api.as('admin')).post('/admin/open311-keys', { name: '模糊测试密钥', serviceUsername: 'county.op' });
+  expect(key.status).toBe(201);
+  ctx.open311KeyId = key.body.id;
   const server = api.app.getHttpServer();
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sender = new Sender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens);

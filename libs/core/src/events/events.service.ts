@@ -31,6 +31,7 @@ interface PreparedReport {
   now: Date;
   source: EventSource;
   demo: boolean;
+  attach?: ReportOptions['attach'];
 }
 
 /** How a report was filed, beyond its content: the clock (tests) and the living demo's mark. */
@@ -40,6 +41,11 @@ export interface ReportOptions {
   demo?: boolean;
   /** The door the report came through (an intake adapter: Open311, 12345…); by default the reporter's role tells (grid/staff). */
   source?: EventSource;
+  /**
+   * The door's own record of the report (an Open311 request's contact, a 12345 work order), written in the transaction
+   * that writes the event: both or neither. Not called for a resent report (the event exists already).
+   */
+  attach?: (sql: Sql, event: EventRow) => Promise<void>;
 }
 
 interface ReportContext {
@@ -141,7 +147,8 @@ export class EventsService {
     const now = options.now ?? new Date();
     if (!REPORTER_ROLES.has(actor.role)) throw Problem.forbidden(`role ${actor.role} cannot report events`);
     const [lng, lat] = input.location.crs === 'gcj02' ? gcj02ToWgs84(input.location.lng, input.location.lat) : [input.location.lng, input.location.lat];
-    const report: PreparedReport = { actor, input, lng, lat, now, source: options.source ?? (actor.role === 'grid_worker' ? 'grid' : 'staff'), demo: options.demo ?? false };
+    const report: PreparedReport = { actor, input, lng, lat, now, source: options.source ?? (actor.role === 'grid_worker' ? 'grid' : 'staff'), demo: options.demo ?? false,
+      attach: options.attach };
 
     // Fast path: routing from the in-memory snapshot, one guarded statement (the database confirms grid and versions).
     const fast = await this.reportFromSnapshot(report);
@@ -219,12 +226,20 @@ export class EventsService {
     const urgency = input.urgency ?? route.defaultUrgency;
     const stage = this.sla.planWith(settings, newSlaSubject(input.categoryCode, urgency), stageEffect(result.effects)?.stage ?? null, now, 'start');
     const slaNextAt = nextSlaMark(slaStateWith(settings, { categoryCode: input.categoryCode, urgency }, result.event, stage));
-    const { row, guardOk } = await this.events.insertReport(this.db, {
+    const write = (sql: Sql) => this.events.insertReport(sql, {
       id: input.id, countyCode: route.grid.slice(0, 6), categoryCode: input.categoryCode, description: input.description,
       address: input.address ?? null, urgency, source: report.source, demo: report.demo, lng: report.lng, lat: report.lat, gridCode: route.grid,
       villageCode: route.grid.slice(0, 12), townshipCode: route.grid.slice(0, 9), suggestedUnitCode: route.suggestedUnitCode, attachmentIds,
       stage, slaNextAt, overallDueAt: overallDue(settings, { categoryCode: input.categoryCode, urgency }, now),
     }, result.event, result.timeline, outboxOf(input.id, route.grid, result), versions);
+    // one statement on its own; with the door's record, one transaction for both
+    const { row, guardOk } = report.attach
+      ? await this.db.tx(async (sql) => {
+        const written = await write(sql);
+        if (written.row) await report.attach!(sql, written.row);
+        return written;
+      })
+      : await write(this.db);
     if (!guardOk) return 'refused';
     if (!row) return null;
     this.timers.reschedule(row.id, null, slaNextAt);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { AppConfig } from '../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -7,7 +7,7 @@ import type { Actor } from '../auth/actor.js';
 import { DbService } from '../database/db.service.js';
 import { EventsService } from '../events/events.service.js';
 import { PiiCipher } from '../pii/pii-cipher.js';
-import type { PiiField } from '../pii/pii-cipher.js';
+import type { Sql } from '../database/db.service.js';
 import { Problem } from '../problem/problem.js';
 import { GEOREPORT_V2, Open311Error } from './open311.model.js';
 import type { Open311Created, Open311Discovery, Open311Input, Open311Request, Open311RequestQuery, Open311ServiceView,
@@ -24,7 +24,6 @@ export const open311KeyHash = (key: string): Buffer => createHash('sha256').upda
  * associated data, so an e-mail ciphertext never decrypts as a name. (Requested: widen PiiField with 'email' | 'name' |
  * 'device_id'; until then the name is passed through this cast.)
  */
-const piiField = (field: 'email' | 'name' | 'device_id' | 'phone'): PiiField => field as PiiField;
 
 const DAY_MS = 86_400_000;
 /** The spec's default and maximum span of GET requests, and its maximum answer size. */
@@ -83,8 +82,6 @@ const given = (value: string | undefined): string | undefined => (value === unde
  */
 @Injectable()
 export class Open311Service {
-  private readonly logger = new Logger('Open311');
-
   constructor(
     private readonly config: AppConfig,
     private readonly db: DbService,
@@ -186,27 +183,25 @@ export class Open311Service {
     const eventId = uuidv7();
     const token = randomBytes(16).toString('base64url');
     const name = [firstName, lastName].filter((s) => s !== undefined).join(' ');
-    // the contact first, under the event's id: the report path writes the event in its own transaction, and a request
-    // row without its event is never read (reads join events); if the report is refused, the row goes again
-    await this.db.query(
-      `INSERT INTO open311_requests (event_id, client_id, token, media_url, address_id, email_enc, phone_enc, name_enc, device_id_enc)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [eventId, client.id, token, mediaUrl ?? null, addressId ?? null,
-        email !== undefined ? this.pii.encrypt(piiField('email'), email) : null,
-        phone !== undefined ? this.pii.encrypt(piiField('phone'), phone) : null,
-        name !== '' ? this.pii.encrypt(piiField('name'), name) : null,
-        deviceId !== undefined ? this.pii.encrypt(piiField('device_id'), deviceId) : null]);
+    // the request's own record (the requester's contact, encrypted) is written in the transaction of the event: both or neither
+    const attach = async (sql: Sql): Promise<void> => {
+      await sql.query(
+        `INSERT INTO open311_requests (event_id, client_id, token, media_url, address_id, email_enc, phone_enc, name_enc, device_id_enc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [eventId, client.id, token, mediaUrl ?? null, addressId ?? null,
+          email !== undefined ? this.pii.encrypt('email', email) : null,
+          phone !== undefined ? this.pii.encrypt('phone', phone) : null,
+          name !== '' ? this.pii.encrypt('name', name) : null,
+          deviceId !== undefined ? this.pii.encrypt('device_id', deviceId) : null]);
+    };
     let code: string;
     try {
       const { event } = await this.events.report(actor, {
         id: eventId, categoryCode: serviceCode!, description: description ?? service.name,
         location: { lng: long, lat, crs: 'wgs84' }, ...(addressString !== undefined ? { address: addressString } : {}),
-      }, { now, source: 'open311' });
+      }, { now, source: 'open311', attach });
       code = event.code;
     } catch (err) {
-      // only when the event was not written (a failure after its commit keeps the request whole)
-      await this.db.query(`DELETE FROM open311_requests WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM events WHERE id = $1)`, [eventId])
-        .catch((e: Error) => this.logger.warn(`open311 request ${eventId}: removing the contact of a refused report failed: ${e.message}`));
       throw this.refusal(err);
     }
     await this.db.query(`UPDATE open311_clients SET last_used_at = $2 WHERE id = $1`, [client.id, now]);

@@ -2,7 +2,8 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } f
 import { AppConfig, weakSecretReason } from '../config/app-config.js';
 
 /** The kinds of personal data held encrypted; each has its own associated data and its own blind-index domain. */
-export type PiiField = 'phone' | 'id_number';
+/** The personal-data fields (the associated data of their ciphertexts): staff phone and ID number, a requester's contact. */
+export type PiiField = 'phone' | 'id_number' | 'email' | 'name' | 'device_id';
 
 const VERSION = 1;
 const IV_BYTES = 12;
