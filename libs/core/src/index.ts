@@ -61,3 +61,4 @@ export * from './stats/event-fact.entity.js';
 export * from './stats/stage-fact.entity.js';
 export * from './stats/stats-weight.entity.js';
 export * from './open311/index.js';
+export * from './gateway/index.js';
