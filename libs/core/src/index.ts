@@ -61,4 +61,5 @@ export * from './stats/event-fact.entity.js';
 export * from './stats/stage-fact.entity.js';
 export * from './stats/stats-weight.entity.js';
 export * from './open311/index.js';
+export * from './hotline/index.js';
 export * from './gateway/index.js';

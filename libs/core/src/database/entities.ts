@@ -6,6 +6,7 @@ import { UserEntity } from '../auth/user.entity.js';
 import { CategoryEntity } from '../categories/category.entity.js';
 import { EventActionEntity } from '../events/event-action.entity.js';
 import { EventEntity } from '../events/event.entity.js';
+import { HotlineOrderEntity } from '../hotline/hotline-order.entity.js';
 import { MapCellCategoryTotalEntity } from '../map/map-cell-category-total.entity.js';
 import { MapCellCountEntity } from '../map/map-cell-count.entity.js';
 import { MapCellTotalEntity } from '../map/map-cell-total.entity.js';
@@ -32,5 +33,5 @@ export const ENTITIES = [
   AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
   MapRegionTotalEntity, EventFactEntity, StageFactEntity, StatsWeightEntity,
   StatsDailyEntity, Open311ClientEntity, Open311RequestEntity,
-  GatewayDeliveryEntity, GatewayRelayCursorEntity,
+  GatewayDeliveryEntity, GatewayRelayCursorEntity, HotlineOrderEntity,
 ];
