@@ -10,6 +10,7 @@ import { bodyGuard } from './common/body-guard.js';
 import { setupOpenApi } from './common/openapi.js';
 import { validationPipe } from './common/validation.js';
 import { exceptOpen311, open311Http } from './open311/open311.http.js';
+import { exceptProvince, provinceHttp } from './province/province.http.js';
 import { serveWeb, webDir } from './web/static.js';
 
 /**
@@ -33,7 +34,9 @@ export async function createApiApp(options: { logger?: false | ('error' | 'warn'
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { logger: options.logger ?? ['error', 'warn', 'log'], bodyParser: false });
   // the Open311 door takes GeoReport's form bodies and answers GeoReport errors: its own guard, the body guard elsewhere
   app.use(...open311Http());
-  app.use(...exceptOpen311(bodyGuard()));
+  // provincial pushes are signed form bodies, kept raw for the signature check (apps/api/src/province)
+  app.use(...provinceHttp());
+  app.use(...exceptOpen311(exceptProvince(bodyGuard())));
   app.setGlobalPrefix('api/v1', { exclude: ['health/live', 'health/ready', 'open311', 'open311/{*path}'] });
   app.useGlobalPipes(validationPipe());
   app.enableShutdownHooks();
