@@ -68,7 +68,8 @@ let doc: OpenApiDocument;
 let sender: Sender;
 const tokens = new Map<string, string>();
 const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer,
-  photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer, open311KeyId: '' };
+  photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer, open311KeyId: '',
+  replayDeliveryId: '', skipDeliveryId: '' };
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -102,6 +103,8 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/admin/units/{code}/retire': () => ({ path: { code: ctx.unitCode } }),
   'POST /api/v1/admin/open311-keys': () => ({ body: { name: '模糊测试', serviceUsername: 'county.op' } }),
   'POST /api/v1/admin/open311-keys/{id}/revoke': () => ({ path: { id: ctx.open311KeyId } }),
+  'POST /api/v1/admin/gateway-deliveries/{id}/replay': () => ({ path: { id: ctx.replayDeliveryId } }),
+  'POST /api/v1/admin/gateway-deliveries/{id}/skip': () => ({ path: { id: ctx.skipDeliveryId } }),
   'POST /api/v1/admin/units/{code}/restore': () => ({ path: { code: ctx.unitCode } }),
   'PATCH /api/v1/admin/categories/{code}': () => ({ path: { code: ctx.categoryCode }, body: { active: true } }),
   'POST /api/v1/admin/grids/{code}/workers': () => ({ path: { code: GRID }, body: { userId: ctx.gridWorkerId } }),
@@ -245,6 +248,11 @@ beforeAll(async () => {
   const key = await (await api.as('admin')).post('/admin/open311-keys', { name: '模糊测试密钥', serviceUsername: 'county.op' });
   expect(key.status).toBe(201);
   ctx.open311KeyId = key.body.id;
+  // two dead gateway deliveries (no worker runs here): one to replay, one to skip
+  const dead = await api.db.query(`INSERT INTO gateway_deliveries (event_id, action_id, kind, message_id, payload, state, last_error, last_status)
+    SELECT $1, a.id, 'province_event', 'fuzz:' || n || ':' || a.id, '{}'::jsonb, 'dead', 'refused', 400
+      FROM event_actions a, generate_series(1, 2) n WHERE a.event_id = $1 ORDER BY n RETURNING id::text`, [ctx.eventId]);
+  [ctx.replayDeliveryId, ctx.skipDeliveryId] = dead.rows.map((r: { id: string }) => r.id);
   const server = api.app.getHttpServer();
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   sender = new Sender(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens);
