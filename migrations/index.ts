@@ -12,8 +12,8 @@ import { StatsRollups1797100000001 } from './1797100000001-StatsRollups.js';
 import { StatsRollupSlots1797200000000 } from './1797200000000-StatsRollupSlots.js';
 import { ComplexityTier1797300000000 } from './1797300000000-ComplexityTier.js';
 import { Open3111797400000000 } from './1797400000000-Open311.js';
-import { GatewayDeliveries1797700000000 } from './1797700000000-GatewayDeliveries.js';
 import { HotlineOrders1797600000000 } from './1797600000000-HotlineOrders.js';
+import { GatewayDeliveries1797700000000 } from './1797700000000-GatewayDeliveries.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
@@ -21,4 +21,4 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   EventIndexes1796700000000, UserPersonalData1796900000000, StatsFacts1797000000000,
   StatsRollups1797100000001,
   StatsRollupSlots1797200000000, ComplexityTier1797300000000,
-  Open3111797400000000, HotlineOrders1797600000000];
+  Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000];
