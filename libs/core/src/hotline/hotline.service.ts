@@ -232,7 +232,7 @@ export class HotlineService {
     const whole = (category ?? '').trim();
     const last = whole.split(/[/／>＞|-]/).map((s) => s.trim()).filter(Boolean).pop() ?? '';
     const [c] = await this.db.query<{ code: string }>(
-      `SELECT code FROM categories WHERE active AND is_event AND (code = $1 OR name = $1 OR name = $2 OR code = $3)
+      `SELECT code FROM categories WHERE active AND is_event AND (code = $1::text OR name = $1::text OR name = $2::text OR code = $3::text)
         ORDER BY (code = $3) ASC, (code = $1 OR name = $1) DESC, sort, code LIMIT 1`, [whole, last, HOTLINE_FALLBACK_CATEGORY]);
     if (!c) throw new Problem(503, 'Service Unavailable', `no active event category ${HOTLINE_FALLBACK_CATEGORY} to file unclassified work orders under`);
     return c.code;
@@ -249,8 +249,8 @@ export class HotlineService {
     const centre = countyCentreCode(county);
     await this.db.query(
       `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code, disabled)
-       SELECT $1, $2, '12345热线（系统）', '!', 'county_operator', (SELECT code FROM units WHERE code = $3), $4, true
-        WHERE EXISTS (SELECT 1 FROM regions WHERE code = $4)
+       SELECT $1::uuid, $2::text, '12345热线（系统）', '!', 'county_operator', (SELECT code FROM units WHERE code = $3::varchar), $4::varchar, true
+        WHERE EXISTS (SELECT 1 FROM regions WHERE code = $4::varchar)
        ON CONFLICT (username) DO NOTHING`, [randomUUID(), HOTLINE_SERVICE_USERNAME, centre, county]);
     const [u] = await this.db.query<{ id: string; role: Actor['role']; unitCode: string | null; jurisdictionCode: string }>(
       `SELECT id, role, unit_code AS "unitCode", jurisdiction_code AS "jurisdictionCode" FROM users WHERE username = $1`, [HOTLINE_SERVICE_USERNAME]);
