@@ -60,7 +60,7 @@ export class GatewayDeliveriesRepository {
       if (deliveries.length > 0) {
         await sql.query(
           `INSERT INTO gateway_deliveries (event_id, action_id, kind, message_id, payload)
-           SELECT d->>'eventId', (d->>'actionId')::bigint, d->>'kind', d->>'messageId', d->'payload'
+           SELECT (d->>'eventId')::uuid, (d->>'actionId')::bigint, d->>'kind', d->>'messageId', d->'payload'
              FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY x(d, i) ORDER BY i
            ON CONFLICT (message_id) DO NOTHING`, [JSON.stringify(deliveries)]);
       }
