@@ -123,6 +123,33 @@ describe('12345 work orders pushed down by the province', () => {
     expect(JSON.stringify(queue.body)).not.toContain(PHONE);
   });
 
+  it('the workspaces see the order with the contact masked; the clear contact needs a dispatcher and a reason, and is audited', async () => {
+    const at = await pointIn(api.db, GRID);
+    const no = orderNo('view');
+    const p = await push({ orderNo: no, lng: String(at.lng), lat: String(at.lat), citizenPhone: PHONE, citizenName: '王小明', appealType: '建议' });
+    const id = p.deliveries[0]!.body.eventId as string;
+    const view = await (await api.as(TW)).get(`/events/${id}/hotline-order`);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({ eventId: id, orderNo: no, appealType: '建议', callerName: '王**', callerPhone: '139****5678', title: p.payload.title,
+      isUrgent: false, visitRating: null });
+    expect(JSON.stringify(view.body)).not.toContain(PHONE);
+    expect((await (await api.as('county.op')).get(`/events/${id}/hotline-order`)).status).toBe(200);
+    expect((await (await api.as('tw.330523002')).get(`/events/${id}/hotline-order`)).status).toBe(404); // another township
+    const notHotline = (await api.db.query(`SELECT id FROM events WHERE source <> 'hotline12345' AND township_code = $1 LIMIT 1`, [DIPU])).rows[0];
+    if (notHotline) expect((await (await api.as(TW)).get(`/events/${notHotline.id}/hotline-order`)).status).toBe(404);
+
+    const audits = async () => (await api.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'hotline.contact.view' AND target = $1`, [id])).rows[0].n as number;
+    const noReason = await (await api.as(TW)).post(`/events/${id}/hotline-order/contact`, {});
+    expect([noReason.status, noReason.body.errors?.[0]?.field]).toEqual([400, 'reason']);
+    const handler = await (await api.as(H_JG)).post(`/events/${id}/hotline-order/contact`, { reason: '回电核实' });
+    expect(handler.status).toBe(403);
+    expect(await audits()).toBe(0);
+    const clear = await (await api.as(TW)).post(`/events/${id}/hotline-order/contact`, { reason: '回电核实诉求' });
+    expect([clear.status, clear.body]).toEqual([200, { callerName: '王小明', callerPhone: PHONE }]);
+    const log = (await api.db.query(`SELECT username, outcome, detail FROM audit_log WHERE action = 'hotline.contact.view' AND target = $1`, [id])).rows;
+    expect(log).toEqual([{ username: TW, outcome: 'ok', detail: { orderNo: no, reason: '回电核实诉求' } }]);
+  });
+
   it('an order without coordinates is placed in the region its regionCode names; a county-wide one without coordinates is refused', async () => {
     const no = orderNo('r');
     const p = await push({ orderNo: no, lng: null, lat: null, regionCode: GRID });

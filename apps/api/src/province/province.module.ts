@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
-import { HotlineModule, loadGatewayConfig } from '#core';
+import { CoreModule, HotlineModule, loadGatewayConfig } from '#core';
+import { HotlineOrdersController } from './hotline-orders.controller.js';
 import { PROVINCE_GATEWAYS, ProvinceController } from './province.controller.js';
 
-/** The provincial push door (/api/v1/province/…): 12345 work orders and their 回访 results, signed by the province. */
+/**
+ * The provincial push door (/api/v1/province/…): 12345 work orders and their 回访 results, signed by the province; and
+ * the order behind an event for the workspaces (/api/v1/events/{id}/hotline-order, contact masked or, with a reason, audited).
+ */
 @Module({
-  imports: [HotlineModule],
-  controllers: [ProvinceController],
+  imports: [CoreModule, HotlineModule],
+  controllers: [ProvinceController, HotlineOrdersController],
   providers: [{ provide: PROVINCE_GATEWAYS, useFactory: () => loadGatewayConfig(process.env) }],
 })
 export class ProvinceApiModule {}

@@ -62,17 +62,30 @@ export interface VisitReceipt {
 
 /** A work order as a dispatcher sees it: the caller's contact masked. */
 export interface HotlineOrderView {
+  eventId: string;
   orderNo: string;
   appealType: string;
+  channel: string | null;
+  category: string | null;
+  title: string;
+  content: string;
+  address: string | null;
+  isUrgent: boolean;
+  isRepeat: boolean;
+  parentOrderNo: string | null;
+  handleUnit: string | null;
+  attachments: string[];
   callerName: string | null;
   callerPhone: string | null;
   signDueAt: string | null;
   handleDueAt: string | null;
+  evaluateDueAt: string | null;
   receivedAt: string;
   visitRating: number | null;
   visitedAt: string | null;
-  fields: Record<string, unknown>;
 }
+
+export interface HotlineContact { callerName: string | null; callerPhone: string | null }
 
 const maskName = (name: string) => (name.length <= 1 ? '*' : `${name.slice(0, 1)}${'*'.repeat(Math.min(name.length - 1, 3))}`);
 
@@ -183,16 +196,22 @@ export class HotlineService {
     if (!o) return null;
     const name = o.callerNameEnc ? this.pii.decrypt('name', o.callerNameEnc) : null;
     const phone = o.callerPhoneEnc ? this.pii.decrypt('phone', o.callerPhoneEnc) : null;
+    const f = o.fields;
+    const str = (k: string) => (typeof f[k] === 'string' ? f[k] as string : null);
     return {
-      orderNo: o.orderNo, appealType: o.appealType, callerName: name === null ? null : maskName(name),
-      callerPhone: phone === null ? null : maskPhone(phone), signDueAt: o.signDueAt?.toISOString() ?? null,
-      handleDueAt: o.handleDueAt?.toISOString() ?? null, receivedAt: o.receivedAt.toISOString(), visitRating: o.visitRating,
-      visitedAt: o.visitedAt?.toISOString() ?? null, fields: o.fields,
+      eventId: o.eventId, orderNo: o.orderNo, appealType: o.appealType, channel: str('channel'), category: str('category'),
+      title: str('title') ?? '', content: str('content') ?? '', address: str('address'), isUrgent: f.isUrgent === true, isRepeat: f.isRepeat === true,
+      parentOrderNo: str('parentOrderNo'), handleUnit: str('handleUnit'),
+      attachments: Array.isArray(f.attachments) ? (f.attachments as unknown[]).map(String) : [],
+      callerName: name === null ? null : maskName(name), callerPhone: phone === null ? null : maskPhone(phone),
+      signDueAt: o.signDueAt?.toISOString() ?? null, handleDueAt: o.handleDueAt?.toISOString() ?? null,
+      evaluateDueAt: str('evaluateDeadline'), receivedAt: o.receivedAt.toISOString(), visitRating: o.visitRating,
+      visitedAt: o.visitedAt?.toISOString() ?? null,
     };
   }
 
   /** The caller's contact unmasked, for a dispatcher who must call back: every view is in the audit log with who and why. */
-  async revealContact(actor: Actor, eventId: string, reason: string, ip: string | null = null): Promise<{ callerName: string | null; callerPhone: string | null }> {
+  async revealContact(actor: Actor, eventId: string, reason: string, ip: string | null = null): Promise<HotlineContact> {
     if (reason.trim().length < 2) throw Problem.invalidField('reason', 'a reason is required to see the caller\'s contact', 400);
     const [o] = await this.db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM hotline_orders WHERE event_id = $1`, [eventId]);
     if (!o) throw Problem.notFound(`work order of event ${eventId}`);
