@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import fc from 'fast-check';
 import ExcelJS from 'exceljs';
 import sharp from 'sharp';
+import { HotlineService } from '#core';
 import { newId, pointIn, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
 import { badAuthArb, caseOf, genericBodySites, jsonBodySites, multipart, pathSites, querySites, uploadSites } from './support/fuzz/cases.js';
@@ -47,6 +48,8 @@ const CALLERS: [RegExp, string[]][] = [
   [/^POST \/api\/v1\/events$/, [GW]],
   [/^POST \/api\/v1\/events\/\{[^}]+\}\/actions$/, [TW]],
   [/^GET \/api\/v1\/events\/\{[^}]+\}$/, [GW, TW, 'county.op', 'county.lead']],
+  [/^GET \/api\/v1\/events\/\{[^}]+\}\/hotline-order$/, [TW, 'county.op', 'county.lead']],
+  [/^POST \/api\/v1\/events\/\{[^}]+\}\/hotline-order\/contact$/, [TW, 'county.op']],
   [/^[A-Z]+ \/api\/v1\/admin\//, ['admin']],
   [/^[A-Z]+ \/api\/v1\/attachments/, [GW]],
   [/^POST \/api\/v1\/auth\/(logout|password)$/, [SESSION]],
@@ -69,7 +72,7 @@ let sender: Sender;
 const tokens = new Map<string, string>();
 const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer,
   photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer, open311KeyId: '',
-  replayDeliveryId: '', skipDeliveryId: '' };
+  replayDeliveryId: '', skipDeliveryId: '', hotlineEventId: '' };
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -103,6 +106,8 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/admin/units/{code}/retire': () => ({ path: { code: ctx.unitCode } }),
   'POST /api/v1/admin/open311-keys': () => ({ body: { name: '模糊测试', serviceUsername: 'county.op' } }),
   'POST /api/v1/admin/open311-keys/{id}/revoke': () => ({ path: { id: ctx.open311KeyId } }),
+  'GET /api/v1/events/{id}/hotline-order': () => ({ path: { id: ctx.hotlineEventId } }),
+  'POST /api/v1/events/{id}/hotline-order/contact': () => ({ path: { id: ctx.hotlineEventId }, body: { reason: '回电核实' } }),
   'POST /api/v1/admin/gateway-deliveries/{id}/replay': () => ({ path: { id: ctx.replayDeliveryId } }),
   'POST /api/v1/admin/gateway-deliveries/{id}/skip': () => ({ path: { id: ctx.skipDeliveryId } }),
   'POST /api/v1/admin/units/{code}/restore': () => ({ path: { code: ctx.unitCode } }),
@@ -248,6 +253,10 @@ beforeAll(async () => {
   const key = await (await api.as('admin')).post('/admin/open311-keys', { name: '模糊测试密钥', serviceUsername: 'county.op' });
   expect(key.status).toBe(201);
   ctx.open311KeyId = key.body.id;
+  // a 12345 work order, filed as the province's push would be (the signed door itself is not in the document)
+  const order = await api.app.get(HotlineService).receiveWorkOrder({ orderNo: 'FUZZ-12345-0001', title: '模糊测试工单', content: '模糊测试的12345基准工单',
+    lng: String(at.lng), lat: String(at.lat), citizenName: '赵先生', citizenPhone: '13900001410', appealType: '求助' });
+  ctx.hotlineEventId = order.eventId;
   // two dead gateway deliveries (no worker runs here): one to replay, one to skip
   const dead = await api.db.query(`INSERT INTO gateway_deliveries (event_id, action_id, kind, message_id, payload, state, last_error, last_status)
     SELECT $1, a.id, 'province_event', 'fuzz:' || n || ':' || a.id, '{}'::jsonb, 'dead', 'refused', 400
