@@ -330,6 +330,28 @@ describe('回访 results come down onto the event', () => {
   });
 });
 
+describe('without GATEWAY_INBOUND_* the door is closed', () => {
+  let off: ApiHarness;
+  beforeAll(async () => {
+    delete process.env.GATEWAY_INBOUND_ACCESS_KEY;
+    delete process.env.GATEWAY_INBOUND_SECRET_KEY;
+    off = await startApi('hotline_off');
+  }, 120_000);
+  afterAll(async () => { await off?.close(); });
+
+  it('answers 503 "not configured" (no default key accepts anything), nothing written', async () => {
+    const before = await rowCounts(off.db);
+    const form = new URLSearchParams({ orderNo: 'ZJ12345-OFF-1', title: '未配置', content: '未配置网关时的推送' }).toString();
+    const headers = provinceHeaders('zwdd', 'POST', '/api/v1/province/work-orders', '', form, keys.push.accessKey, keys.push.secretKey, new Date(), `${Date.now()}9`);
+    for (const path of ['/api/v1/province/work-orders', '/api/v1/province/work-orders/visits']) {
+      const res = await off.http().post(path).set(headers).set('content-type', 'application/x-www-form-urlencoded').send(form);
+      expect(res.status).toBe(503);
+      expect(res.body.detail).toMatch(/^not configured/);
+    }
+    expect(await rowCounts(off.db)).toEqual(before);
+  });
+});
+
 /** `2026-12-01 14:30:00` Beijing time → epoch ms. */
 function parseBeijing(s: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(s)!;
