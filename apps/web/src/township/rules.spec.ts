@@ -67,7 +67,9 @@ describe('filters', () => {
 describe('action bodies', () => {
   it('send the fields each action takes, with the version the user saw', () => {
     const f = { ...emptyForm(), note: ' 请处理 ', reason: ' 重复上报 ', unitCode: '330523001-JG', supportUnitCodes: ['330523001-JG', '330523001-PCS'] };
-    expect(actionBody('accept', f, 3)).toEqual({ type: 'accept', expectedVersion: 3, note: '请处理' });
+    // 受理 always says the tier (the form starts from the event's: 一般 for a new report)
+    expect(actionBody('accept', f, 3)).toEqual({ type: 'accept', expectedVersion: 3, complexity: 'ordinary', note: '请处理' });
+    expect(actionBody('accept', { ...f, complexity: 'complex', note: '' }, 3)).toEqual({ type: 'accept', expectedVersion: 3, complexity: 'complex' });
     expect(actionBody('reject', f, 3)).toEqual({ type: 'reject', expectedVersion: 3, reason: '重复上报' });
     expect(actionBody('dispatch', f, 4)).toEqual({ type: 'dispatch', expectedVersion: 4, unitCode: '330523001-JG', supportUnitCodes: ['330523001-PCS'], note: '请处理' });
     expect(actionBody('verify', { ...f, pass: false }, 7)).toEqual({ type: 'verify', expectedVersion: 7, pass: false, reason: '请处理' });
