@@ -311,6 +311,25 @@ describe('回访 results come down onto the event', () => {
     expect(detail.body.rating).toBe(1);
     expect(detail.body.status).not.toBe('closed');
     expect(detail.body.ownerUnitCode).toBe(`${DIPU}-ZH`);
+    expect(detail.body.status).toBe('accepted');
+
+    // 重办: handled and closed again, then a later 回访 is a new rating; the first one re-sent is still applied once
+    await act(TW, id, { type: 'dispatch', unitCode: JG });
+    await act(H_JG, id, { type: 'sign' });
+    await act(H_JG, id, { type: 'feedback', note: '重办：路灯线路已更换' });
+    await act(TW, id, { type: 'verify', pass: true });
+    const firstTime = v.payload.visitTime!;
+    const replayed = await pushVisit({ orderNo: no, visitResult: '不满意', visitTime: firstTime });
+    expect(replayed.deliveries[0]).toMatchObject({ status: 200, body: { duplicate: true, score: 1 } });
+    expect((await (await api.as(TW)).get(`/events/${id}`)).body).toMatchObject({ status: 'closed', rating: null });
+    const later = new Date(parseBeijing(firstTime) + 60_000 + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+    const second = await pushVisit({ orderNo: no, visitResult: '基本满意', visitTime: later });
+    expect(second.deliveries[0]).toMatchObject({ status: 200, body: { duplicate: false, score: 3, status: 'closed' } });
+    const final = await (await api.as(TW)).get(`/events/${id}`);
+    expect(final.body).toMatchObject({ status: 'closed', rating: 3 });
+    expect(final.body.timeline.filter((t: { type: string }) => t.type === 'rate')).toHaveLength(2);
+    const row = (await api.db.query(`SELECT visit_rating, visited_at FROM hotline_orders WHERE order_no = $1`, [no])).rows[0];
+    expect([row.visit_rating, row.visited_at.getTime()]).toEqual([3, parseBeijing(later)]);
   });
 
   it('a visit for an unknown order is 404, for an open event 409, a bad result 400 naming the field; nothing written', async () => {

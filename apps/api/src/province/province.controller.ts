@@ -2,8 +2,8 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { AppConfig, HotlineService, Problem, REDIS, RedisNonceStore, verifyInbound } from '#core';
-import type { ResolvedGatewayConfig, VisitReceipt, WorkOrderReceipt } from '#core';
+import { AppConfig, DEFAULT_12345_MAPPING, HotlineService, parse12345Mapping, Problem, REDIS, RedisNonceStore, verifyInbound } from '#core';
+import type { Hotline12345Mapping, ResolvedGatewayConfig, VisitReceipt, WorkOrderReceipt } from '#core';
 import { Public } from '../auth/auth.guard.js';
 
 /** The gateway configuration (GATEWAY_*), read once when the module starts: a bad variable stops start-up with its name. */
@@ -24,6 +24,8 @@ type GatewayRefusal = { message: string };
 @Controller('province')
 export class ProvinceController {
   private readonly nonces: RedisNonceStore;
+  /** The field names of the pushes: GATEWAY_12345_MAPPING over DOMAIN 4.4's (validated by loadGatewayConfig already). */
+  private readonly mapping: Hotline12345Mapping;
 
   constructor(
     @Inject(PROVINCE_GATEWAYS) private readonly gateways: ResolvedGatewayConfig,
@@ -32,25 +34,22 @@ export class ProvinceController {
     private readonly hotline: HotlineService,
   ) {
     this.nonces = new RedisNonceStore(redis, config.REDIS_PREFIX);
+    const json = gateways.raw.GATEWAY_12345_MAPPING;
+    this.mapping = gateways.hotline12345?.mapping ?? (json ? parse12345Mapping(json) : DEFAULT_12345_MAPPING);
   }
 
   @Post('work-orders') @HttpCode(200)
   async workOrder(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<WorkOrderReceipt | GatewayRefusal> {
     const fields = await this.verified(req);
     if (!fields.ok) { res.status(401); return { message: fields.error }; }
-    return this.hotline.receiveWorkOrder(fields.value, new Date(), this.gateways.raw.GATEWAY_12345_MAPPING ? this.mapping() : undefined);
+    return this.hotline.receiveWorkOrder(fields.value, new Date(), this.mapping);
   }
 
   @Post('work-orders/visits') @HttpCode(200)
   async visit(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<VisitReceipt | GatewayRefusal> {
     const fields = await this.verified(req);
     if (!fields.ok) { res.status(401); return { message: fields.error }; }
-    return this.hotline.receiveVisit(fields.value, new Date(), this.gateways.raw.GATEWAY_12345_MAPPING ? this.mapping() : undefined);
-  }
-
-  /** The configured field mapping (GATEWAY_12345_MAPPING over DOMAIN 4.4's), which lives with the 12345 gateway's settings. */
-  private mapping() {
-    return this.gateways.hotline12345?.mapping;
+    return this.hotline.receiveVisit(fields.value, new Date(), this.mapping);
   }
 
   /** The push's form fields once its signature, clock and nonce passed; or the gateway's refusal. */

@@ -181,7 +181,11 @@ export class HotlineService {
       const [order] = await sql.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM hotline_orders WHERE order_no = $1 FOR UPDATE`, [visit.orderNo]);
       if (!order) throw Problem.notFound(`work order ${visit.orderNo.slice(0, 64)}`);
       const [row] = await sql.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events e WHERE e.id = $1`, [order.eventId]);
-      if (order.visitRating !== null) return { duplicate: true as const, row: row!, score: order.visitRating };
+      // the same 回访 again is applied once; a later 回访 (after 不满意 reopened the case and it was closed again) is a new rating
+      const later = visit.visitTime !== undefined && order.visitedAt !== null && visit.visitTime.getTime() > order.visitedAt.getTime();
+      if (order.visitRating !== null && !(later && row!.status === 'closed' && row!.rating === null)) {
+        return { duplicate: true as const, row: row!, score: order.visitRating };
+      }
       const applied = await this.events.apply(sql, row!, { type: 'rate', score, ...(visit.visitContent ? { note: visit.visitContent.slice(0, 500) } : {}) }, wfActor, now);
       await sql.query(`UPDATE hotline_orders SET visit_rating = $2, visited_at = $3 WHERE event_id = $1`, [order.eventId, score, visit.visitTime ?? now]);
       return { duplicate: false as const, row: applied.row, score, applied };
