@@ -21,7 +21,7 @@ export const GatewayDeliveryViewSchema = Shape('GatewayDeliveryView', {
   actionId: Type.String({ pattern: ID.source, description: 'The timeline row (流转记录) the delivery announces.' }),
   kind: StringEnum(GATEWAY_DELIVERY_KINDS, { description: 'Which gateway call it is.' }),
   messageId: Type.String({ description: 'Our message id, the same on every redelivery (the gateway applies it once).' }),
-  payload: Type.Object({}, { additionalProperties: true, description: 'The message in our field names.' }),
+  payload: Type.Record(Type.String(), Type.Unknown(), { description: 'The message in our field names.' }),
   state: StringEnum(GATEWAY_DELIVERY_STATES, { description: 'pending, done, dead (refused or out of rounds: holds back the later deliveries of its event) or skipped.' }),
   attempts: Type.Integer({ minimum: 0, description: 'Rounds begun since it was written or last replayed.' }),
   nextAttemptAt: DateTime('When a pending delivery may be tried next.'),
