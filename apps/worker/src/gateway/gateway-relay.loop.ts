@@ -9,8 +9,13 @@ import { WorkerGateways } from './gateway-clients.provider.js';
 
 const ROUTE_BATCH = 500;
 const IDLE_MS = 200;
-/** Rounds (client calls, each with its own retries) before a delivery that keeps failing transiently is dead. */
-export const MAX_ROUNDS = 10;
+/**
+ * Rounds (client calls, each with its own retries) before a delivery that keeps failing transiently is dead. Between rounds
+ * the backoff doubles up to ROUND_BACKOFF_MAX_MS (full jitter), so a gateway outage of about an hour turns its deliveries
+ * dead, a shorter one (a 10-minute provincial outage) only delays them — and by at most that much once it is over.
+ */
+export const MAX_ROUNDS = 120;
+const ROUND_BACKOFF_MAX_MS = 30_000;
 
 /**
  * The outbox relay to the provincial gateways, in two steps that each survive a restart:
@@ -98,7 +103,7 @@ export class GatewayRelayLoop implements OnApplicationBootstrap, BeforeApplicati
       case 'exhausted': {
         if (row.attempts >= MAX_ROUNDS) return { kind: 'dead', status: result.status ?? null, error: `${MAX_ROUNDS} rounds failed: ${result.error}` };
         const r = this.gateways.config.retry;
-        return { kind: 'retry', status: result.status ?? null, error: result.error, delayMs: backoffDelay(row.attempts, { baseMs: r.baseMs * 5, maxMs: 300_000 }) };
+        return { kind: 'retry', status: result.status ?? null, error: result.error, delayMs: backoffDelay(row.attempts, { baseMs: r.baseMs * 5, maxMs: ROUND_BACKOFF_MAX_MS }) };
       }
     }
   }
