@@ -26,7 +26,7 @@ try {
   await insertMapEvents(pool, COUNTY, EVENTS, 'B');
   const tEvents = performance.now();
   for (const a of AGGREGATES) await pool.query(backfill(a));
-  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count`);
+  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count, ENABLE TRIGGER events_report_rollup`);
   const tAggregates = performance.now();
   // the trigger from here on: 2,000 changes by plain SQL (status, warning), then every aggregate recounted
   await pool.query(`UPDATE events SET status = 'closed', warning = 'none' WHERE id IN (SELECT id FROM events WHERE status = 'handled' LIMIT 1000)`);

@@ -113,7 +113,7 @@ try {
  * close (70 %); the 受理, 签收 and 处置 stages with limits, working minutes and the warning reached.
  */
 async function generate(): Promise<void> {
-  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count`);
+  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count, DISABLE TRIGGER events_report_rollup`);
   await pool.query(`CREATE UNLOGGED TABLE bench_src AS
     WITH cats AS (SELECT array_agg(code ORDER BY code) AS a, count(*)::int AS n FROM categories WHERE is_event AND active),
          gw AS (SELECT g.code, g.parent_code, ST_PointOnSurface(g.geom) AS p, u.id AS reporter, row_number() OVER (ORDER BY g.code) AS k,
@@ -178,7 +178,7 @@ async function generate(): Promise<void> {
       WHERE k.ended IS NOT NULL AND k.started IS NOT NULL AND k.ended >= k.started`);
   await pool.query(`DROP TABLE bench_src`);
   for (const a of AGGREGATES.filter((x) => x.table === 'map_region_totals')) await pool.query(backfill(a));
-  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count`);
+  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count, ENABLE TRIGGER events_report_rollup`);
   await pool.query(`DELETE FROM stats_daily`);
   await pool.query(rollupBackfill(true));
   for (const t of ['events', 'event_facts', 'stage_facts', 'stats_daily', 'map_region_totals']) await pool.query(`VACUUM ANALYZE ${t}`);

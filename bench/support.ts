@@ -92,7 +92,7 @@ export async function closedLoop(concurrency: number, seconds: number, worker: (
  */
 export async function insertMapEvents(pool: pg.Pool, county: string, events: number, codeLetter: string): Promise<void> {
   const grids = (await pool.query(`SELECT count(*)::int AS n FROM regions WHERE level = 'grid' AND code LIKE $1 || '%'`, [county])).rows[0].n as number;
-  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count`);
+  await pool.query(`ALTER TABLE events DISABLE TRIGGER events_map_count, DISABLE TRIGGER events_report_rollup`);
   await pool.query(
     `WITH cats AS (SELECT array_agg(code ORDER BY code) AS a, count(*)::int AS n FROM categories WHERE is_event AND active),
           gw AS (SELECT g.code, g.parent_code, g.geom, u.id AS reporter FROM regions g JOIN users u ON u.username = 'gw.' || g.code

@@ -68,7 +68,7 @@ async function generate(): Promise<void> {
   // the same events as bench/map
   await insertMapEvents(pool, COUNTY, EVENTS, 'W');
   for (const a of AGGREGATES) await pool.query(backfill(a));
-  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count`);
+  await pool.query(`ALTER TABLE events ENABLE TRIGGER events_map_count, ENABLE TRIGGER events_report_rollup`);
   await pool.query(`VACUUM ANALYZE events`);
   for (const t of new Set(AGGREGATES.map((a) => a.table))) await pool.query(`VACUUM ANALYZE ${t}`);
   console.log(`generated ${EVENTS} events in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

@@ -11,6 +11,7 @@ import { StatsFacts1797000000000 } from './1797000000000-StatsFacts.js';
 import { StatsRollups1797100000001 } from './1797100000001-StatsRollups.js';
 import { StatsRollupSlots1797200000000 } from './1797200000000-StatsRollupSlots.js';
 import { ComplexityTier1797300000000 } from './1797300000000-ComplexityTier.js';
+import { ReportRollupTrigger1797800000000 } from './1797800000000-ReportRollupTrigger.js';
 import { Open3111797400000000 } from './1797400000000-Open311.js';
 import { HotlineOrders1797600000000 } from './1797600000000-HotlineOrders.js';
 import { GatewayDeliveries1797700000000 } from './1797700000000-GatewayDeliveries.js';
@@ -21,4 +22,5 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   EventIndexes1796700000000, UserPersonalData1796900000000, StatsFacts1797000000000,
   StatsRollups1797100000001,
   StatsRollupSlots1797200000000, ComplexityTier1797300000000,
-  Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000];
+  Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000,
+  ReportRollupTrigger1797800000000];

@@ -63,3 +63,4 @@ export * from './stats/stats-weight.entity.js';
 export * from './open311/index.js';
 export * from './hotline/index.js';
 export * from './gateway/index.js';
+export * from './gateway-relay/index.js';

@@ -62,6 +62,16 @@ export const KNOWN_SCHEMA_EXCEPTIONS: readonly KnownSchemaException[] = [
     definition: 'CREATE TRIGGER events_map_count AFTER INSERT OR DELETE OR UPDATE OF status, warning, category_code, region_code, location, created_at '
       + 'ON public.events FOR EACH ROW EXECUTE FUNCTION map_count_event()',
   },
+  {
+    name: 'stats_report_rollup', kind: 'function',
+    reason: 'trigger function adding a report to the evaluation rollup (stats_daily) after the map aggregates, so every writer locks in one order: TypeORM models no functions',
+    definition: 'CREATE FUNCTION stats_report_rollup() RETURNS trigger (migration ReportRollupTrigger1797800000000)',
+  },
+  {
+    name: 'events_report_rollup', kind: 'trigger',
+    reason: 'calls stats_report_rollup for every new event, after events_map_count (triggers fire in name order): TypeORM models no triggers',
+    definition: 'CREATE TRIGGER events_report_rollup AFTER INSERT ON public.events FOR EACH ROW EXECUTE FUNCTION stats_report_rollup()',
+  },
 ];
 
 /** A map aggregate's primary key in read order carrying its count (INCLUDE (n)): @PrimaryColumn cannot say INCLUDE. */

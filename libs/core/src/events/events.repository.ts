@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { REPORT_ROLLUP, transitionRollup } from '../stats/rollup.js';
+import { transitionRollup } from '../stats/rollup.js';
 import type { Complexity, FactsDelta, TimelineEntry, WorkflowEvent } from '#domain';
 import type { ChangeView } from '#contracts';
 import type { StagePlan } from '../sla/sla.service.js';
@@ -145,8 +145,6 @@ export class EventsRepository {
          INSERT INTO event_facts (event_id, grid_code, category_code, urgency, source, reporter_id, self_resolved, reported_at, overall_due_at,
            stage_base_due_at)
          SELECT id, grid_code, category_code, urgency, source, reporter_id, resolved_on_site, created_at, $39, stage_due_at FROM ev
-       ), sd AS (
-         ${REPORT_ROLLUP('ev')}
        )
        SELECT guard.ok AS "guardOk", ${EVENT_COLUMNS} FROM guard LEFT JOIN ev e ON true`,
       [row.id, row.countyCode, row.categoryCode, row.description, row.address, row.urgency, row.source, row.lng, row.lat,

@@ -5,12 +5,8 @@ export { ROLLUP_COLUMNS, SPAN };
 /** Adds each counter of the incoming row to the stored one (an upsert's conflict action on stats_daily). */
 const ADD_ALL = ROLLUP_COLUMNS.map((c) => `${c} = stats_daily.${c} + EXCLUDED.${c}`).join(', ');
 
-/**
- * The report's rollup upsert (one row: the report day, township and the event's slot), as a CTE body over `ev` (the inserted events row).
- */
-export const REPORT_ROLLUP = (ev: string) => `INSERT INTO stats_daily (day, township_code, slot, reported, self_resolved)
-         SELECT ${SHANGHAI_DAY(`${ev}.created_at`)}, left(${ev}.grid_code, 9), ${ROLLUP_SLOT(`${ev}.id`)}, 1, ${ev}.resolved_on_site::int FROM ${ev}
-         ON CONFLICT (day, township_code, slot) DO UPDATE SET reported = stats_daily.reported + 1, self_resolved = stats_daily.self_resolved + EXCLUDED.self_resolved`;
+// A report's own upsert (reported, 自行处置) is the trigger events_report_rollup (migration 1797800000000): it runs after the
+// map trigger, so every writer takes the map aggregates' row locks before stats_daily's (no deadlock with transitions).
 
 /**
  * A transition's rollup upkeep, as CTEs over `old` (the facts row before the statement), `neu` (after: RETURNING) and
