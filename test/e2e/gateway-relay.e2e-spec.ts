@@ -161,7 +161,7 @@ describe('gateway relay (issue 10, outcome 1)', () => {
     expect((await admin.post(`/admin/gateway-deliveries/${refused.id}/replay`, {})).status).toBe(409);
 
     await waitFor('every delivery settled', async () => (await deliveries(`state = 'pending'`)).length === 0, 150_000, 250)
-      .catch(async (e: Error) => { throw new Error(`${e.message}: ${JSON.stringify((await deliveries(`state = 'pending'`)).slice(0, 5))}\n${workers.map((w) => w.stderr().slice(-2000)).join('\n')}`); });
+      .catch(async (e: Error) => { throw new Error(`${e.message}: ${JSON.stringify((await deliveries(`state = 'pending'`)).slice(0, 5))}\nneither done nor pending: ${JSON.stringify((await deliveries(`state NOT IN ('done', 'pending')`)).slice(0, 10))}\n${workers.map((w) => w.stderr().slice(-2000)).join('\n')}`); });
     const drained = Date.now() - started;
 
     const rows = await deliveries(`event_id = ANY($1::uuid[])`, [[...ids, refusedEvent]]);

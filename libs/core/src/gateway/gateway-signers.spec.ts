@@ -106,5 +106,7 @@ describe('浙政钉 X-Hmac-Auth signing', () => {
     expect(zwddTimestamp(new Date(Date.UTC(2026, 11, 31, 16, 30, 0, 7)))).toBe('2027-01-01T00:30:00.007+08:00');
     expect(zwddNonce(date, 42)).toBe(nonce);
     expect(zwddNonce(date)).toMatch(/^1795399200000\d{4}$/);
+    // calls signed in the same millisecond get different nonces
+    expect(new Set(Array.from({ length: 10_000 }, () => zwddNonce(date))).size).toBe(10_000);
   });
 });

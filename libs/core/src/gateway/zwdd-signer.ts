@@ -49,8 +49,15 @@ export function zwddTimestamp(date: Date): string {
   return `${shifted.slice(0, 23)}+08:00`;
 }
 
-export function zwddNonce(date: Date, random4: number = randomInt(0, 10_000)): string {
-  return `${date.getTime()}${String(random4).padStart(4, '0')}`;
+/**
+ * The 4 digits after the epoch milliseconds: a counter of this process from a random start, not a fresh random number —
+ * with up to GATEWAY_CONNECTIONS calls signed in one millisecond, 4 random digits repeat now and then, and the gateway
+ * refuses the second call ("Nonce has already been used": a dead letter). The counter repeats only after 10,000 calls
+ * within one millisecond; two processes collide only if they sign in the same millisecond at the same counter value.
+ */
+let nonceCounter = randomInt(0, 10_000);
+export function zwddNonce(date: Date, digits4: number = (nonceCounter = (nonceCounter + 1) % 10_000)): string {
+  return `${date.getTime()}${String(digits4).padStart(4, '0')}`;
 }
 
 /** PARAMS from parameters, a raw (encoded) query or form string, or already-decoded pairs. */
