@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { benchDatabase, startProcess, table } from './support.js';
+import { benchDatabase, freePort, startProcess, table } from './support.js';
 
 /**
  * `npm run bench -- drain` (issue 10, outcome 5): the provincial gateway is down while escalated events accumulate; then it
@@ -25,14 +24,6 @@ const FAIL_RATE = Number(process.env.DRAIN_FAIL_RATE ?? 0.3);
 const LATENCY_MS = Number(process.env.DRAIN_LATENCY_MS ?? 20);
 const STEPS = [['escalate', 'accepted'], ['dispatch', 'dispatched'], ['sign', 'handling'], ['feedback', 'handled'], ['verify', 'closed']] as const;
 const MESSAGES_PER_EVENT = STEPS.length + 1;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
@@ -47,6 +48,15 @@ export async function startProcess(script: string, env: Record<string, string>, 
     }
   }
   return child;
+}
+
+/** A port free right now on the loopback interface. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 export function percentile(sorted: number[], p: number): number {

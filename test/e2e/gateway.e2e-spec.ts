@@ -6,7 +6,8 @@ import {
   GatewayHttp, RedisNonceStore, createGatewayClients, fromWorkOrder12345, loadGatewayConfig, signZwdd, verifyInbound, DEFAULT_12345_MAPPING,
 } from '../../libs/core/src/gateway/index.js';
 import type { GatewayClients, ResolvedGatewayConfig } from '../../libs/core/src/gateway/index.js';
-import { freeLoopbackPort, sandboxKeys, spawnSandbox } from './support/sandbox.js';
+import { freePort } from './support/processes.js';
+import { sandboxKeys, spawnSandbox } from './support/sandbox.js';
 import type { SandboxProcess } from './support/sandbox.js';
 
 /*
@@ -61,7 +62,7 @@ beforeAll(async () => {
       }, (e: unknown) => { res.writeHead(500); res.end(String(e)); });
     });
   });
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   await new Promise<void>((resolve) => county.listen(port, '127.0.0.1', resolve));
   countyUrl = `http://127.0.0.1:${port}/api/v1/province/work-orders`;
 

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -17,14 +17,6 @@ export function sandboxKeys() {
 }
 export type SandboxKeys = ReturnType<typeof sandboxKeys>;
 
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 export interface SandboxProcess {
   url: string;
   admin: <T = Record<string, unknown>>(method: string, p: string, body?: unknown) => Promise<{ status: number; body: T }>;
@@ -34,7 +26,7 @@ export interface SandboxProcess {
 
 /** `node dist/apps/province-sandbox/src/main.js` (build first), ready once /_sandbox/health answers (30 s deadline). */
 export async function spawnSandbox(keys: SandboxKeys, env: Record<string, string> = {}): Promise<SandboxProcess> {
-  const port = await freeLoopbackPort();
+  const port = await freePort();
   const child = spawn(process.execPath, [path.join(ROOT, 'dist/apps/province-sandbox/src/main.js')], {
     env: {
       ...process.env, SANDBOX_PORT: String(port),

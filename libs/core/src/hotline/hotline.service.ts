@@ -13,7 +13,7 @@ import { EventsService } from '../events/events.service.js';
 import { DEFAULT_12345_MAPPING, fromVisit12345, fromWorkOrder12345 } from '../gateway/hotline12345-mapping.js';
 import type { Hotline12345Mapping, WorkOrder12345 } from '../gateway/hotline12345-mapping.js';
 import { PiiCipher } from '../pii/pii-cipher.js';
-import { maskPhone } from '../pii/personal-data.js';
+import { maskName, maskPhone } from '../pii/personal-data.js';
 import { Problem } from '../problem/problem.js';
 import { SlaTimers } from '../sla/sla-timers.js';
 import { countyCentreCode } from '../units/units.repository.js';
@@ -87,7 +87,6 @@ export interface HotlineOrderView {
 
 export interface HotlineContact { callerName: string | null; callerPhone: string | null }
 
-const maskName = (name: string) => (name.length <= 1 ? '*' : `${name.slice(0, 1)}${'*'.repeat(Math.min(name.length - 1, 3))}`);
 
 interface OrderRow {
   eventId: string; orderNo: string; appealType: string; callerNameEnc: Buffer | null; callerPhoneEnc: Buffer | null;

@@ -41,6 +41,8 @@ export function phoneProblem(raw: string): string | null {
   return MOBILE_PATTERN.test(normalizePhone(raw)) ? null : 'must be a mainland mobile number: 11 digits starting 13–19 (no +86 or separators)';
 }
 
+/** 王**: the first character and at most three stars (how long a name is stays unclear). */
+export const maskName = (name: string) => (name.length <= 1 ? '*' : `${name.slice(0, 1)}${'*'.repeat(Math.min(name.length - 1, 3))}`);
 /** 138****5678 */
 export const maskPhone = (phone: string) => `${phone.slice(0, 3)}****${phone.slice(-4)}`;
 /** 330523********1234: the issuing county and the last four characters. */
