@@ -15,6 +15,7 @@ import { ReportRollupTrigger1797800000000 } from './1797800000000-ReportRollupTr
 import { Open3111797400000000 } from './1797400000000-Open311.js';
 import { HotlineOrders1797600000000 } from './1797600000000-HotlineOrders.js';
 import { GatewayDeliveries1797700000000 } from './1797700000000-GatewayDeliveries.js';
+import { UserZwddAccount1797900000000 } from './1797900000000-UserZwddAccount.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
@@ -23,4 +24,4 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   StatsRollups1797100000001,
   StatsRollupSlots1797200000000, ComplexityTier1797300000000,
   Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000,
-  ReportRollupTrigger1797800000000];
+  ReportRollupTrigger1797800000000, UserZwddAccount1797900000000];

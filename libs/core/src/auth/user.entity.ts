@@ -8,6 +8,7 @@ import { UnitEntity } from '../units/unit.entity.js';
 @Unique('users_username_key', ['username'])
 @Index('users_phone_index_key', ['phoneIndex'], { unique: true })
 @Index('users_id_number_index_key', ['idNumberIndex'], { unique: true })
+@Index('users_zwdd_account_id_key', ['zwddAccountId'], { unique: true })
 @Check('users_role_check',
   `role IN ('grid_worker','township_dispatcher','handler','county_operator','county_leader','admin')`)
 export class UserEntity {
@@ -69,4 +70,11 @@ export class UserEntity {
 
   @Column('bytea', { name: 'id_number_index', nullable: true })
   idNumberIndex: Buffer | null;
+
+  /**
+   * The person's 浙政钉 account id (accountId of the government DingTalk directory): 免登 finds the account by it, and
+   * work notices and to-dos are addressed to it. Null for someone without a 浙政钉 account.
+   */
+  @Column('varchar', { name: 'zwdd_account_id', length: 64, nullable: true })
+  zwddAccountId: string | null;
 }
