@@ -19,7 +19,8 @@ import { EventEntity } from '../events/event.entity.js';
 @Index('event_facts_closed_idx', ['closedAt', 'gridCode'], { where: 'closed_at IS NOT NULL' })
 @Index('event_facts_rated_idx', ['firstRatedAt'], { where: 'first_rated_at IS NOT NULL' })
 @Index('event_facts_reporter_idx', ['reporterId', 'reportedAt'], { where: 'reporter_id IS NOT NULL' })
-@Index('event_facts_units_idx', ['handlerUnitCodes'], { type: 'gin' })
+// a unit's figures: only the cases a unit has handled (a report has none yet, and need not write this index)
+@Index('event_facts_units_idx', ['handlerUnitCodes'], { type: 'gin', where: `handler_unit_codes <> '{}'` })
 // a past period's corrections of the rollup (stats_daily): the reports whose close, void or merge came after its end
 @Index('event_facts_span_idx', ['span'], { spatial: true, where: 'span IS NOT NULL' })
 export class EventFactEntity {

@@ -165,7 +165,7 @@ export class StatsService {
     let sfScope = 'true';
     if (scope.unitCode) {
       params.push(scope.unitCode);
-      efScope = `f.handler_unit_codes @> ARRAY[$3::text]`;
+      efScope = `f.handler_unit_codes @> ARRAY[$3::text] AND f.handler_unit_codes <> '{}'`; // the partial index's predicate
       sfScope = `s.unit_code = $3`;
     } else if (scope.regionCode) {
       params.push(scope.regionCode);
@@ -398,7 +398,7 @@ export class StatsService {
     const { from, to } = this.period(q);
     const scope = await this.scope(actor, q);
     const params: unknown[] = [dayStart(from), dayStart(addDays(to, 1)), scope.unitCode ?? scope.regionCode, q.limit ?? 10];
-    const where = scope.unitCode ? `f.handler_unit_codes @> ARRAY[$3::text]` : `f.grid_code LIKE $3 || '%'`;
+    const where = scope.unitCode ? `f.handler_unit_codes @> ARRAY[$3::text] AND f.handler_unit_codes <> '{}'` : `f.grid_code LIKE $3 || '%'`;
     const rows = await this.db.query<{ categoryCode: string; name: string; count: number; total: number }>(
       `SELECT f.category_code AS "categoryCode", c.name, count(*)::int AS count, (sum(count(*)) OVER ())::int AS total
          FROM event_facts f JOIN categories c ON c.code = f.category_code
