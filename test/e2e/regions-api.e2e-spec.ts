@@ -253,6 +253,30 @@ describe('units, categories and the region tree', () => {
   });
 });
 
+describe('GET /api/v1/calendar (the working calendar the consoles count working time by)', () => {
+  it('gives every signed-in role the holidays and 调休 days in date order, filtered by year, and follows an admin\'s edit', async () => {
+    for (const user of [`gw.${await firstGrid(DIPU)}`, `tw.${DIPU}`, `h.${DIPU}-JG`, 'county.op']) {
+      const res = await (await as(user)).get('/calendar?year=2026');
+      expect(res.status).toBe(200);
+      const items = res.body.items as { date: string; kind: string; name: string }[];
+      expect(items.find((d) => d.date === '2026-10-01')).toEqual({ date: '2026-10-01', kind: 'holiday', name: '国庆节' });
+      expect(items.find((d) => d.date === '2026-09-20')).toMatchObject({ kind: 'workday' });
+      expect(items.every((d) => d.date.startsWith('2026-'))).toBe(true);
+      expect(items.map((d) => d.date)).toEqual([...items.map((d) => d.date)].sort());
+    }
+    const admin = await as('admin');
+    expect((await admin.put('/admin/calendar/2026-12-18', { kind: 'holiday', name: '测试假日' })).status).toBe(200);
+    const after = await (await as(`tw.${DIPU}`)).get('/calendar');
+    expect(after.body.items).toContainEqual({ date: '2026-12-18', kind: 'holiday', name: '测试假日' });
+    expect((await admin.del('/admin/calendar/2026-12-18')).status).toBe(204);
+    const bad = await (await as(`tw.${DIPU}`)).get('/calendar?year=1999');
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(JSON.stringify(bad.body)).toContain('year');
+    expect((await api.http().get('/api/v1/calendar')).status).toBe(401);
+  });
+});
+
 describe('operations and documentation', () => {
   it('/health/live and /health/ready are 200', async () => {
     const live = await api.http().get('/health/live');

@@ -1,12 +1,12 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CategoryListSchema, CRS_VALUES, LocatedRegionSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
-import type { CategoryList, LocatedRegion, RegionTree, UnitList } from '#contracts';
+import { CalendarDayListSchema, CategoryListSchema, CRS_VALUES, LocatedRegionSchema, RegionTreeSchema, UnitListSchema } from '#contracts';
+import type { CalendarDayList, CategoryList, LocatedRegion, RegionTree, UnitList } from '#contracts';
 import { gcj02ToWgs84 } from '#domain';
-import { AppConfig, CategoriesRepository, Problem, RegionsRepository, UnitsRepository } from '#core';
+import { AppConfig, CategoriesRepository, Problem, RegionsRepository, SlaAdminService, UnitsRepository } from '#core';
 import type { Actor } from '#core';
 import { CurrentActor } from '../auth/auth.guard.js';
-import { Code, DeclaredInputOnly, Enum, Num } from '../common/fields.js';
+import { Code, DeclaredInputOnly, Enum, Int, Num } from '../common/fields.js';
 import { Problems, Returns } from '../common/openapi.js';
 
 export class LocateQuery {
@@ -17,6 +17,10 @@ export class LocateQuery {
 
 export class RegionsQuery {
   @Code(/^\d{2,15}$/, { maxLength: 15, optional: true, query: true, description: 'Default: the deployment\'s county.' }) parent?: string;
+}
+
+export class WorkCalendarQuery {
+  @Int({ min: 2000, max: 2100, optional: true, query: true, description: 'Only this year (default: every day in the calendar).' }) year?: number;
 }
 
 export class UnitsQuery {
@@ -30,7 +34,7 @@ export class UnitsQuery {
 @Controller()
 export class RegionsController {
   constructor(private readonly config: AppConfig, private readonly regions: RegionsRepository, private readonly units: UnitsRepository,
-    private readonly categories: CategoriesRepository) {}
+    private readonly categories: CategoriesRepository, private readonly sla: SlaAdminService) {}
 
   @Get('regions/locate')
   @ApiOperation({ summary: 'The grid (网格), village, township and county holding a point' })
@@ -64,5 +68,12 @@ export class RegionsController {
   @Returns(200, CategoryListSchema, 'The categories in display order')
   async categoryList(): Promise<CategoryList> {
     return { items: await this.categories.list() };
+  }
+
+  @Get('calendar')
+  @ApiOperation({ summary: 'The working calendar: statutory holidays and 调休 working days (weekdays work, weekends do not, unless listed)' })
+  @Returns(200, CalendarDayListSchema, 'The days, in date order')
+  async workCalendar(@Query() q: WorkCalendarQuery): Promise<CalendarDayList> {
+    return { items: await this.sla.calendarDays(q.year) };
   }
 }

@@ -5,6 +5,9 @@
 import type { CategoryList, CategoryView, UnitList, UnitView } from '@contracts/units';
 import type { RegionTree, RegionView } from '@contracts/regions';
 import type { WebConfig } from '@contracts/web';
+import type { CalendarDayList } from '@contracts/admin';
+import { shallowRef } from 'vue';
+import type { WorkCalendar } from './time';
 import { api, qs } from '@shared/api';
 import { loadSession } from '@shared/session';
 
@@ -48,3 +51,13 @@ export const villages = once(async (): Promise<RegionView[]> =>
   (await api<RegionTree>(`/regions${qs({ parent: homeRegion() })}`)).items);
 
 export const webConfig = once(() => api<WebConfig>('/web/config'));
+
+/**
+ * The county's working calendar (holidays, 调休 working days) for the countdowns, empty until loaded: until then, and
+ * if it cannot be read, they count Monday to Friday (each answer of the API resets them anyway).
+ */
+export const workCalendar = shallowRef<WorkCalendar>(new Map());
+export const loadWorkCalendar = once(async (): Promise<void> => {
+  const { items } = await api<CalendarDayList>('/calendar');
+  workCalendar.value = new Map(items.map((d) => [d.date, d.kind]));
+});

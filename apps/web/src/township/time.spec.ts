@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { countdown, formatInstant, formatSpan, shanghaiDay, workingMinutesBetween } from './time';
+import type { WorkCalendar } from './time';
 
 // Shanghai wall-clock time → instant (ms): Asia/Shanghai is UTC+8 all year.
 const sh = (local: string) => Date.parse(`${local}+08:00`);
@@ -67,5 +68,24 @@ describe('formatting', () => {
     expect(formatInstant('2026-12-01T17:05:00Z', true)).toBe('2026-12-02 01:05');
     expect(shanghaiDay(Date.parse('2026-12-01T16:00:00Z'))).toBe('2026-12-02');
     expect(shanghaiDay(Date.parse('2026-12-01T15:59:59Z'))).toBe('2026-12-01');
+  });
+});
+
+describe('the county calendar in the countdown (holidays and 调休)', () => {
+  const sh = (local: string) => Date.parse(`${local}+08:00`);
+  const calendar: WorkCalendar = new Map([['2026-10-01', 'holiday'], ['2026-09-20', 'workday']]);
+  it('a listed weekday off counts no working time; a listed 调休 Sunday counts a full working day', () => {
+    expect(workingMinutesBetween(sh('2026-10-01T00:00:00'), sh('2026-10-02T00:00:00'))).toBe(450); // a Thursday by the week
+    expect(workingMinutesBetween(sh('2026-10-01T00:00:00'), sh('2026-10-02T00:00:00'), calendar)).toBe(0);
+    expect(workingMinutesBetween(sh('2026-09-20T00:00:00'), sh('2026-09-21T00:00:00'))).toBe(0); // a Sunday by the week
+    expect(workingMinutesBetween(sh('2026-09-20T09:00:00'), sh('2026-09-20T14:00:00'), calendar)).toBe(210);
+    // days not listed follow the week
+    expect(workingMinutesBetween(sh('2026-10-02T08:00:00'), sh('2026-10-02T09:00:00'), calendar)).toBe(30);
+  });
+  it('the countdown of a working-time stage stands still over a holiday', () => {
+    const event = { stage: 'handle', slaBasis: 'working', remainingMinutes: 100, stageDueAt: null, stagePausedAt: null } as const;
+    const at = sh('2026-10-01T09:00:00');
+    expect(countdown(event, at, at + 3 * 3600_000, calendar).minutes).toBe(100);
+    expect(countdown(event, at, at + 3 * 3600_000).minutes).toBe(100 - 180); // 09:00–12:00 by the week
   });
 });

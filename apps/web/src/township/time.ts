@@ -4,9 +4,9 @@
  * The API gives `remainingMinutes` computed when it answered, in minutes of the event's `slaBasis`: natural minutes for
  * urgent events, working minutes (08:30–12:00 and 13:30–17:30, Asia/Shanghai, holidays and 调休 honoured) otherwise.
  * Natural time is simply `stageDueAt − now`. Working time goes down only inside working hours: the page counts the
- * working minutes elapsed since the answer by the daily hours on weekdays. It does not know the holiday calendar, so on
- * a public holiday (or a 调休 Saturday) it can drift until the next answer or live change of the event resets it; the
- * due instant shown beside the countdown (`stageDueLocal`) is always the server's.
+ * working minutes elapsed since the answer by the daily hours on working days — Monday to Friday unless the county's
+ * calendar (`GET /calendar`, read once per page load) lists the day as a holiday, and the 调休 weekend days it lists as
+ * working days. The due instant shown beside the countdown (`stageDueLocal`) is always the server's.
  */
 import type { EventView } from '@contracts/events';
 
@@ -15,15 +15,26 @@ const DAY_MS = 86400_000;
 /** Working windows of a day, minutes after midnight (Shanghai wall clock). */
 const WINDOWS: ReadonlyArray<readonly [number, number]> = [[8 * 60 + 30, 12 * 60], [13 * 60 + 30, 17 * 60 + 30]];
 
-/** Working minutes between two instants (ms), by the daily windows on Monday–Friday. */
-export function workingMinutesBetween(fromMs: number, toMs: number): number {
+/** The calendar's exceptions to the week, by Shanghai date `YYYY-MM-DD`: a weekday off, or a weekend day worked (调休). */
+export type WorkCalendar = ReadonlyMap<string, 'holiday' | 'workday'>;
+const NO_EXCEPTIONS: WorkCalendar = new Map();
+
+/** Whether the Shanghai day starting at `dayMs` (ms of its midnight, shifted to UTC+8) is a working day. */
+function isWorkingDay(dayMs: number, calendar: WorkCalendar): boolean {
+  const listed = calendar.get(new Date(dayMs).toISOString().slice(0, 10));
+  if (listed) return listed === 'workday';
+  const weekday = new Date(dayMs).getUTCDay();
+  return weekday !== 0 && weekday !== 6;
+}
+
+/** Working minutes between two instants (ms), by the daily windows on the working days of `calendar`'s week. */
+export function workingMinutesBetween(fromMs: number, toMs: number, calendar: WorkCalendar = NO_EXCEPTIONS): number {
   if (toMs <= fromMs) return 0;
   let total = 0;
   const from = fromMs + SHANGHAI_OFFSET_MS;
   const to = toMs + SHANGHAI_OFFSET_MS;
   for (let day = Math.floor(from / DAY_MS) * DAY_MS; day < to; day += DAY_MS) {
-    const weekday = new Date(day).getUTCDay();
-    if (weekday === 0 || weekday === 6) continue;
+    if (!isWorkingDay(day, calendar)) continue;
     for (const [a, b] of WINDOWS) {
       const start = Math.max(from, day + a * 60_000);
       const end = Math.min(to, day + b * 60_000);
@@ -46,13 +57,13 @@ export interface Countdown {
  * of the event arrived.
  */
 export function countdown(event: Pick<EventView, 'remainingMinutes' | 'stageDueAt' | 'stagePausedAt' | 'slaBasis' | 'stage'>,
-  receivedAt: number, now: number): Countdown {
+  receivedAt: number, now: number, calendar: WorkCalendar = NO_EXCEPTIONS): Countdown {
   const working = event.slaBasis === 'working';
   if (event.stage === null || (event.remainingMinutes === null && event.stageDueAt === null)) return { minutes: null, paused: false, working };
   if (event.stagePausedAt !== null) return { minutes: event.remainingMinutes, paused: true, working };
   if (!working && event.stageDueAt) return { minutes: (Date.parse(event.stageDueAt) - now) / 60_000, paused: false, working };
   if (event.remainingMinutes === null) return { minutes: null, paused: false, working };
-  return { minutes: event.remainingMinutes - workingMinutesBetween(receivedAt, now), paused: false, working };
+  return { minutes: event.remainingMinutes - workingMinutesBetween(receivedAt, now, calendar), paused: false, working };
 }
 
 /** `2时05分`, `3天4时`, `45分` (whole minutes, rounded towards zero). */

@@ -82,6 +82,14 @@ export class SlaAdminService {
 
   async listCalendar(actor: Actor, year?: number): Promise<CalendarDayInput[]> {
     this.requireAdmin(actor);
+    return this.calendarDays(year);
+  }
+
+  /**
+   * The calendar's days (holidays and 调休 working days) for anyone signed in: the consoles count working time between
+   * two answers of the API by it (a countdown that ticks on a holiday would be wrong until the next answer).
+   */
+  calendarDays(year?: number): Promise<CalendarDayInput[]> {
     return this.db.query<CalendarDayInput>(
       `SELECT to_char(date, 'YYYY-MM-DD') AS date, kind, name FROM calendar_days
         WHERE $1::int IS NULL OR extract(year FROM date) = $1 ORDER BY date`, [year ?? null]);
