@@ -40,6 +40,18 @@ interface Received {
   body: unknown;
 }
 
+/** A 浙政钉 to-do as the sandbox keeps it; `createdSeq`/`finishedSeq` order the create and finish calls of every to-do. */
+interface SandboxTodo {
+  taskUuid: string;
+  bizTaskId: string;
+  assigneeId: string;
+  subject: string;
+  url: string | null;
+  state: 'open' | 'finished';
+  createdSeq: number;
+  finishedSeq: number | null;
+}
+
 class HttpError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
@@ -90,6 +102,9 @@ export class ProvinceSandbox {
   /** 免登: access tokens handed out by /gettoken.json, and one-time auth codes issued over /_sandbox/auth-code. */
   private readonly tokens = new Map<string, number>();
   private readonly authCodes = new Map<string, { user: Record<string, string>; until: number }>();
+  /** 浙政钉 to-dos (待办) created, by taskUuid: open until finished by their assignee. */
+  private readonly todos = new Map<string, SandboxTodo>();
+  private todoClock = 0;
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -204,10 +219,8 @@ export class ProvinceSandbox {
     const zwddOk = (data: unknown) => ({ status: 200, body: { success: true, content: { success: true, responseCode: '0', responseMessage: 'OK', data } } });
     switch (kind) {
       case 'work-notice': return zwddOk({ msgId: `sbx-msg-${this.seq}` });
-      case 'todo-create':
-        if (!body.bizTaskId || !body.assigneeId || !body.subject) return { status: 200, body: { success: false, errorMsg: 'bizTaskId, assigneeId and subject are required' } };
-        return zwddOk({ taskUuid: `sbx-task-${String(body.bizTaskId)}` });
-      case 'todo-finish': return zwddOk(true);
+      case 'todo-create': return this.todoCreate(body, zwddOk);
+      case 'todo-finish': return this.todoFinish(body, zwddOk);
       case 'gettoken': {
         const appKey = search.get('appkey') ?? '';
         if (!appKey || this.options.zwddKeys.get(appKey) !== search.get('appsecret')) return { status: 200, body: { success: false, errorCode: '1001', errorMsg: 'appkey 或 appsecret 错误' } };
@@ -229,6 +242,32 @@ export class ProvinceSandbox {
         if (!body.messageId) return { status: 400, body: { code: '02', msg: 'messageId is required' } };
         return { status: 200, body: { code: '0', msg: '成功' } };
     }
+  }
+
+  // ---- 浙政钉 to-dos ----------------------------------------------------------------------------------------------
+
+  /** 待办 create (applied once per bizTaskId by `apply`): an open task in the assignee's list. */
+  private todoCreate(body: Record<string, unknown>, ok: (data: unknown) => { status: number; body: unknown }): { status: number; body: unknown } {
+    if (!body.bizTaskId || !body.assigneeId || !body.subject) return { status: 200, body: { success: false, errorMsg: 'bizTaskId, assigneeId and subject are required' } };
+    const taskUuid = `sbx-task-${String(body.bizTaskId)}`;
+    this.todos.set(taskUuid, { taskUuid, bizTaskId: String(body.bizTaskId), assigneeId: String(body.assigneeId), subject: String(body.subject),
+      url: body.url === undefined ? null : String(body.url), state: 'open', createdSeq: ++this.todoClock, finishedSeq: null });
+    return ok({ taskUuid });
+  }
+
+  /** 待办 finish: only a task that exists, by its assignee (a finish before the create, or by someone else, is refused). */
+  private todoFinish(body: Record<string, unknown>, ok: (data: unknown) => { status: number; body: unknown }): { status: number; body: unknown } {
+    const todo = this.todos.get(String(body.taskUuid ?? ''));
+    if (!todo) return { status: 200, body: { success: false, errorCode: '4004', errorMsg: `待办不存在: ${String(body.taskUuid ?? '')}` } };
+    if (todo.assigneeId !== String(body.userId ?? '')) return { status: 200, body: { success: false, errorCode: '4003', errorMsg: '只有待办的处理人可以完成待办' } };
+    if (todo.state === 'open') { todo.state = 'finished'; todo.finishedSeq = ++this.todoClock; }
+    return ok(true);
+  }
+
+  private todoList(url: URL): SandboxTodo[] {
+    const assignee = url.searchParams.get('assigneeId');
+    const state = url.searchParams.get('state');
+    return [...this.todos.values()].filter((t) => (!assignee || t.assigneeId === assignee) && (!state || t.state === state));
   }
 
   private summary(kind: string | null): { total: number; distinct: number; duplicates: number } {
@@ -274,6 +313,7 @@ export class ProvinceSandbox {
       this.eventSeq.clear();
       this.refused.clear();
       this.outOfOrder = 0;
+      this.todos.clear();
       Object.assign(this.injected, { fail: 0, timeout: 0, drop: 0, duplicate: 0 });
       return send(res, 200, { cleared: true });
     }
@@ -283,6 +323,8 @@ export class ProvinceSandbox {
         events: { distinct: this.eventSeq.size, outOfOrder: this.outOfOrder } });
     }
     if (path === '/_sandbox/faults' && method === 'GET') return send(res, 200, this.faults);
+    // the 浙政钉 to-dos as their assignees would see them (?assigneeId=, ?state=open|finished)
+    if (path === '/_sandbox/todos' && method === 'GET') return send(res, 200, { items: this.todoList(url) });
     if (path === '/_sandbox/auth-code' && method === 'POST') {
       // what the 浙政钉 bridge (getAuthCode) gives a page: a one-time code for this user, valid 5 minutes
       const body = parseJson(await readBody(req));
