@@ -16,6 +16,7 @@ import { MapController } from './map/map.controller.js';
 import { Open311ApiModule } from './open311/open311-api.module.js';
 import { LiveModule } from './live/live.module.js';
 import { ProvinceApiModule } from './province/province.module.js';
+import { IrsApiModule } from './irs/irs-api.module.js';
 import { RegionsController } from './regions/regions.controller.js';
 import { StatsController } from './stats/stats.controller.js';
 import { WebController } from './web/web.controller.js';
@@ -29,6 +30,7 @@ import { WebController } from './web/web.controller.js';
     AdminConsoleModule,
     Open311ApiModule,
     ProvinceApiModule,
+    IrsApiModule,
     MulterModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.UPLOAD_MAX_BYTES, files: 1, fields: 10 } }),

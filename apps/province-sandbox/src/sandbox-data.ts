@@ -17,9 +17,15 @@ export function idCheckDigit(first17: string): string {
 
 export type Lookup<T> = { status: 200 | 400; body: { code: string; msg: string; data: T | null } };
 
+const NOT_FOUND = { status: 200, body: { code: '01', msg: '未查询到数据', data: null } } as const;
+
+/**
+ * A person by 身份证号. Nobody is behind a number with a wrong check digit, nor behind the sequence code 000 (digits
+ * 15–17; the registry starts at 001): the sandbox's way to ask for "no record" with a valid number.
+ */
 export function personByIdNumber(idNumber: string | null): Lookup<Record<string, string>> {
   if (!idNumber || !/^\d{17}[\dX]$/.test(idNumber)) return { status: 400, body: { code: '02', msg: '参数错误：idNumber', data: null } };
-  if (idCheckDigit(idNumber.slice(0, 17)) !== idNumber[17]) return { status: 200, body: { code: '01', msg: '未查询到数据', data: null } };
+  if (idCheckDigit(idNumber.slice(0, 17)) !== idNumber[17] || idNumber.slice(14, 17) === '000') return NOT_FOUND;
   const b = bytesOf(idNumber);
   const birth = `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`;
   return { status: 200, body: { code: '00', msg: '成功', data: {
@@ -32,8 +38,14 @@ export function personByIdNumber(idNumber: string | null): Lookup<Record<string,
 
 const CREDIT_CODE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
 
+/**
+ * An enterprise by 统一社会信用代码. No enterprise is behind an organisation code (characters 9–16) of zeros: the
+ * sandbox's way to ask for "no record". The check character is not looked at here (the county's API checks it before
+ * calling), so that a test may send the gateway any well-formed code.
+ */
 export function enterpriseByCreditCode(code: string | null): Lookup<Record<string, string>> {
   if (!code || !CREDIT_CODE.test(code)) return { status: 400, body: { code: '02', msg: '参数错误：creditCode', data: null } };
+  if (code.slice(8, 16) === '00000000') return NOT_FOUND;
   const b = bytesOf(code);
   return { status: 200, body: { code: '00', msg: '成功', data: {
     name: `测试县${TRADES[b[0] % TRADES.length]}有限公司（测试）`, creditCode: code,

@@ -64,3 +64,4 @@ export * from './open311/index.js';
 export * from './hotline/index.js';
 export * from './gateway/index.js';
 export * from './gateway-relay/index.js';
+export * from './irs/index.js';
