@@ -233,7 +233,7 @@ export class ProvinceSandbox {
         if (until === undefined || until < this.now()) return { status: 200, body: { success: false, errorCode: '1002', errorMsg: 'access_token 无效' } };
         const code = this.authCodes.get(String(body.auth_code ?? ''));
         this.authCodes.delete(String(body.auth_code ?? ''));
-        if (!code || code.until < this.now()) return { status: 200, body: { success: false, errorCode: '1003', errorMsg: 'auth_code 无效或已使用' } };
+        if (!code || code.until <= this.now()) return { status: 200, body: { success: false, errorCode: '1003', errorMsg: 'auth_code 无效或已使用' } };
         return zwddOk(code.user);
       }
       case 'irs-person': return personByIdNumber(search.get('idNumber'));
@@ -326,14 +326,17 @@ export class ProvinceSandbox {
     // the 浙政钉 to-dos as their assignees would see them (?assigneeId=, ?state=open|finished)
     if (path === '/_sandbox/todos' && method === 'GET') return send(res, 200, { items: this.todoList(url) });
     if (path === '/_sandbox/auth-code' && method === 'POST') {
-      // what the 浙政钉 bridge (getAuthCode) gives a page: a one-time code for this user, valid 5 minutes
+      // what the 浙政钉 bridge (getAuthCode) gives a page: a one-time code for this user, valid 5 minutes (ttlSeconds: less,
+      // 0 for a code already expired, to test the refusal)
       const body = parseJson(await readBody(req));
       if (typeof body.accountId !== 'string' || body.accountId === '') throw new HttpError(400, 'accountId: is required');
+      const ttl = body.ttlSeconds ?? 300;
+      if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > 3600) throw new HttpError(400, 'ttlSeconds: must be an integer from 0 to 3600');
       const user: Record<string, string> = { accountId: body.accountId, tenantId: String(body.tenantId ?? '196729') };
       if (typeof body.employeeCode === 'string') user.employeeCode = body.employeeCode;
       if (typeof body.name === 'string') user.lastName = body.name;
       const authCode = `sbx-code-${randomInt(0, 2 ** 47).toString(36)}`;
-      this.authCodes.set(authCode, { user, until: this.now() + 300_000 });
+      this.authCodes.set(authCode, { user, until: this.now() + ttl * 1000 });
       return send(res, 200, { authCode });
     }
     if (path === '/_sandbox/faults' && method === 'POST') {

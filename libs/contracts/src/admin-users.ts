@@ -17,6 +17,7 @@ export const UserAdminViewSchema = Shape('UserAdminView', {
   lockedUntil: Nullable(DateTime('Set while too many failed logins lock the account.')),
   phone: Nullable(Type.String({ description: 'Masked: 138****5678 (the clear value only through personal-data, with a reason).' })),
   idNumber: Nullable(Type.String({ description: 'Masked: 330523********1234.' })),
+  zwddAccountId: Nullable(Type.String({ description: '浙政钉 accountId bound to the account (免登 finds the user by it); null: none.' })),
   createdAt: DateTime(),
 });
 export type UserAdminView = Static<typeof UserAdminViewSchema>;
@@ -58,6 +59,10 @@ export const ROSTER_ROLE_NAMES = {
 } as const;
 /** The roster's columns, in order (a header row names them; other columns are ignored on import). */
 export const ROSTER_COLUMNS = ['姓名', '手机号', '身份证号', '所属网格/单位', '角色'] as const;
+/** An optional roster column: the person's 浙政钉 accountId (a blank cell leaves the account's as it is). */
+export const ROSTER_ZWDD_COLUMN = '浙政钉账号';
+/** What a 浙政钉 accountId may look like (the directory's ids are digits; letters, `_ . : @ -` are allowed for other tenants' schemes). */
+export const ZWDD_ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
 
 export const RosterRowResultSchema = Type.Object({
   row: Type.Integer({ minimum: 2, description: 'Spreadsheet row number (the header is row 1).' }),

@@ -4,7 +4,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nes
 import type { Request, Response } from 'express';
 import { ROLES } from '#domain';
 import type { Role } from '#domain';
-import { PasswordResetSchema, PersonalDataViewSchema, RosterImportResultSchema, UserAdminListSchema, UserAdminViewSchema, UserCreatedSchema } from '#contracts';
+import { PasswordResetSchema, PersonalDataViewSchema, RosterImportResultSchema, UserAdminListSchema, UserAdminViewSchema, UserCreatedSchema, ZWDD_ACCOUNT_ID } from '#contracts';
 import type { PasswordReset, PersonalDataView, RosterImportResult, UserAdminList, UserAdminView, UserCreated } from '#contracts';
 import { Problem, RosterService, UserAdminService } from '#core';
 import type { Actor, NewUser, UserChanges } from '#core';
@@ -48,6 +48,8 @@ export class CreateUserDto implements NewUser {
   @Code(MOBILE, { maxLength: 11, optional: true, nullable: true, description: 'Mainland mobile number (stored encrypted).' }) phone?: string | null;
   @Code(ID_NUMBER, { maxLength: 18, optional: true, nullable: true, description: '18-character ID number, GB 11643 check digit (stored encrypted).' })
   idNumber?: string | null;
+  @Code(ZWDD_ACCOUNT_ID, { maxLength: 64, optional: true, nullable: true, description: '浙政钉 accountId for 免登 (one account per user: another user\'s is a 409).' })
+  zwddAccountId?: string | null;
 }
 
 export class UpdateUserDto implements UserChanges {
@@ -57,6 +59,8 @@ export class UpdateUserDto implements UserChanges {
   @Code(REGION, { maxLength: 18, optional: true }) jurisdictionCode?: string;
   @Code(MOBILE, { maxLength: 11, optional: true, nullable: true, description: 'null removes it.' }) phone?: string | null;
   @Code(ID_NUMBER, { maxLength: 18, optional: true, nullable: true, description: 'null removes it.' }) idNumber?: string | null;
+  @Code(ZWDD_ACCOUNT_ID, { maxLength: 64, optional: true, nullable: true, description: '浙政钉 accountId for 免登; null unbinds it; another user\'s is a 409.' })
+  zwddAccountId?: string | null;
 }
 
 export class ReasonQuery {
@@ -148,9 +152,9 @@ export class UsersController {
   @Post()
   @ApiOperation({ summary: 'Create a user (admin) with a temporary password to change at first login' })
   @Returns(201, UserCreatedSchema, 'The user, and its temporary password (shown once)')
-  @Problems(403, [409, 'The username is taken'], [422, 'Inconsistent role, unit and jurisdiction, a phone or ID number that is invalid or another account\'s (errors[] names the field)'])
+  @Problems(403, [409, 'The username or the 浙政钉 account is taken'], [422, 'Inconsistent role, unit and jurisdiction, a phone or ID number that is invalid or another account\'s (errors[] names the field)'])
   create(@CurrentActor() actor: Actor, @Body() dto: CreateUserDto, @Req() req: Request): Promise<UserCreated> {
-    return this.users.create(actor, { ...dto, phone: dto.phone ?? null, idNumber: dto.idNumber ?? null }, req.ip ?? null);
+    return this.users.create(actor, { ...dto, phone: dto.phone ?? null, idNumber: dto.idNumber ?? null, zwddAccountId: dto.zwddAccountId ?? null }, req.ip ?? null);
   }
 
   @Get(':id')
@@ -163,10 +167,10 @@ export class UsersController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Edit a user (admin): display name, role, unit, jurisdiction, phone, ID number' })
+  @ApiOperation({ summary: 'Edit a user (admin): display name, role, unit, jurisdiction, phone, ID number, 浙政钉 account' })
   @IdParam('id', 'User id')
   @Returns(200, UserAdminViewSchema, 'The user as stored')
-  @Problems(403, 404, [422, 'Inconsistent role, unit and jurisdiction, or an invalid or taken phone or ID number (errors[] names the field)'])
+  @Problems(403, 404, [409, 'The 浙政钉 account is bound to another user'], [422, 'Inconsistent role, unit and jurisdiction, or an invalid or taken phone or ID number (errors[] names the field)'])
   update(@CurrentActor() actor: Actor, @Param('id', userId()) id: string, @Body() dto: UpdateUserDto, @Req() req: Request): Promise<UserAdminView> {
     return this.users.update(actor, id, dto, req.ip ?? null);
   }

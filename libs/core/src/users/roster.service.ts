@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import ExcelJS from 'exceljs';
 import { v7 as uuidv7 } from 'uuid';
 import type { Role } from '#domain';
-import { ROSTER_COLUMNS, ROSTER_ROLE_NAMES, ROSTER_ROLES } from '#contracts';
+import { ROSTER_COLUMNS, ROSTER_ROLE_NAMES, ROSTER_ROLES, ROSTER_ZWDD_COLUMN, ZWDD_ACCOUNT_ID } from '#contracts';
 import type { FieldProblem, RosterImportResult, RosterRowResult } from '#contracts';
 import { AuditService } from '../audit/audit.service.js';
 import type { Actor } from '../auth/actor.js';
@@ -29,6 +29,8 @@ interface ParsedRow {
   idNumber: string;
   place: string;
   role: string;
+  /** 浙政钉账号 (optional column; '' when absent or blank: the account's stays as it is). */
+  zwdd: string;
   /** Columns holding a number too long for a double (an ID number typed as a number): its digits are lost. */
   lossy: string[];
 }
@@ -40,6 +42,7 @@ export interface RosterRow {
   idNumber: string;
   place: string;
   role: string;
+  zwdd?: string;
 }
 
 /**
@@ -70,6 +73,8 @@ interface Planned extends Placement {
   idNumber: string;
   phoneIndex: Buffer;
   idNumberIndex: Buffer;
+  /** null: the row leaves the 浙政钉 account as it is. */
+  zwddAccountId: string | null;
   existing: AdminUserRow | null;
 }
 
@@ -88,7 +93,8 @@ function cellText(cell: ExcelJS.Cell): string {
 }
 
 /**
- * Rosters (花名册) from and to xlsx: the columns a county keeps — 姓名, 手机号, 身份证号, 所属网格/单位, 角色. An import
+ * Rosters (花名册) from and to xlsx: the columns a county keeps — 姓名, 手机号, 身份证号, 所属网格/单位, 角色, and optionally
+ * 浙政钉账号 (the 浙政钉 accountId for 免登; a blank cell leaves the account's as it is). An import
  * checks every row (a dry run only reports), writes nothing unless the whole file is valid, then writes it in one
  * transaction. Rows match existing accounts by ID number, else by phone (blind indexes), so importing the same file
  * again changes nothing. See README "Administration: people and rosters" for the role names and the username scheme.
@@ -122,8 +128,11 @@ export class RosterService {
     for (let r = 2; r <= sheet.rowCount; r++) {
       const row = sheet.getRow(r);
       const get = (name: string) => cellText(row.getCell(header.get(name)!));
-      const lossy = ROSTER_COLUMNS.filter((name) => isLossy(row.getCell(header.get(name)!)));
-      const parsed = { row: r, name: get(NAME), phone: get(PHONE), idNumber: get(ID_NUMBER), place: get(PLACE), role: get(ROLE), lossy };
+      const lossy: string[] = ROSTER_COLUMNS.filter((name) => isLossy(row.getCell(header.get(name)!)));
+      const zwddCol = header.get(ROSTER_ZWDD_COLUMN);
+      const zwdd = zwddCol === undefined ? '' : cellText(row.getCell(zwddCol));
+      if (zwddCol !== undefined && isLossy(row.getCell(zwddCol))) lossy.push(ROSTER_ZWDD_COLUMN);
+      const parsed = { row: r, name: get(NAME), phone: get(PHONE), idNumber: get(ID_NUMBER), place: get(PLACE), role: get(ROLE), zwdd, lossy };
       if (parsed.name || parsed.phone || parsed.idNumber || parsed.place || parsed.role) rows.push(parsed);
     }
     if (rows.length === 0) throw Problem.invalidField('file', 'the roster has no data rows');
@@ -149,7 +158,7 @@ export class RosterService {
    */
   async importForSeed(sql: Sql, rows: RosterRow[], seed: SeedImport): Promise<RosterImportResult> {
     if (seed.usernames.length !== rows.length) throw new Error('the seed names the account of every row');
-    const parsed = rows.map((r, i): ParsedRow => ({ row: i + 2, ...r, lossy: [] }));
+    const parsed = rows.map((r, i): ParsedRow => ({ row: i + 2, ...r, zwdd: r.zwdd ?? '', lossy: [] }));
     const result = await this.run(sql, { id: null, username: SEED_AUTHOR }, parsed, false, null, seed);
     if (!result.valid) throw this.invalid(result);
     return result;
@@ -186,6 +195,8 @@ export class RosterService {
     const byPhone = new Map(existing.filter((u) => u.phoneIndex).map((u) => [u.phoneIndex!.toString('hex'), u]));
     const byId = new Map(existing.filter((u) => u.idNumberIndex).map((u) => [u.idNumberIndex!.toString('hex'), u]));
     const byName = new Map(existing.map((u) => [u.username, u]));
+    const byZwdd = new Map(existing.filter((u) => u.zwddAccountId).map((u) => [u.zwddAccountId!, u]));
+    const seenZwdd = new Map<string, number>();
     const taken = new Set(existing.map((u) => u.username));
     const seenPhone = new Map<string, number>();
     const seenId = new Map<string, number>();
@@ -204,6 +215,14 @@ export class RosterService {
       const phoneBad = r.phone ? lost(PHONE) ?? phoneProblem(phone) : null;
       const idBad = r.idNumber ? lost(ID_NUMBER) ?? idNumberProblem(idNumber) : null;
       if (phoneBad) add(PHONE, phoneBad);
+      const zwddBad = r.zwdd ? (r.lossy.includes(ROSTER_ZWDD_COLUMN) ? lost(ROSTER_ZWDD_COLUMN) : ZWDD_ACCOUNT_ID.test(r.zwdd) ? null
+        : 'is not a 浙政钉 accountId (letters, digits and _ . : @ -, at most 64)') : null;
+      if (zwddBad) add(ROSTER_ZWDD_COLUMN, zwddBad);
+      if (r.zwdd && !zwddBad) {
+        const first = seenZwdd.get(r.zwdd);
+        if (first !== undefined) add(ROSTER_ZWDD_COLUMN, `duplicate: the same 浙政钉账号 as row ${first}`);
+        else seenZwdd.set(r.zwdd, r.row);
+      }
       if (idBad) add(ID_NUMBER, idBad);
       const role: Role | undefined = r.role ? (ROSTER_ROLES as Record<string, Role>)[r.role] : undefined;
       if (r.role && !role) add(ROLE, `unknown role ${r.role}: one of ${Object.keys(ROSTER_ROLES).join(', ')}`);
@@ -240,8 +259,10 @@ export class RosterService {
         const named = seed && byName.get(seed.usernames[r.row - 2]!);
         if (named && match && match.id !== named.id) add(ID_NUMBER, `duplicate: the phone or ID number of another account (${match.username})`);
         else if (named) match = named;
+        const zwddOwner = r.zwdd ? byZwdd.get(r.zwdd) : undefined;
+        if (zwddOwner && zwddOwner.id !== match?.id) add(ROSTER_ZWDD_COLUMN, `duplicate: the 浙政钉账号 of another account (${zwddOwner.username})`);
         if (problems.length === 0 && placement) {
-          plan = { ...placement, row: r.row, displayName: r.name, phone, idNumber, phoneIndex, idNumberIndex, existing: match };
+          plan = { ...placement, row: r.row, displayName: r.name, phone, idNumber, phoneIndex, idNumberIndex, zwddAccountId: r.zwdd || null, existing: match };
         }
       }
       // a row without problems has every field, a placement and its indexes: it has a plan
@@ -260,7 +281,8 @@ export class RosterService {
         results.push({ row: r.row, action: 'create', username: name ?? allocateUsername(usernameBase(plan), taken), problems: [] });
       } else {
         const same = match.displayName === plan.displayName && match.role === plan.role && match.unitCode === plan.unitCode
-          && match.jurisdictionCode === plan.jurisdictionCode && match.phoneIndex?.equals(plan.phoneIndex) && match.idNumberIndex?.equals(plan.idNumberIndex);
+          && match.jurisdictionCode === plan.jurisdictionCode && match.phoneIndex?.equals(plan.phoneIndex) && match.idNumberIndex?.equals(plan.idNumberIndex)
+          && (plan.zwddAccountId === null || match.zwddAccountId === plan.zwddAccountId);
         results.push({ row: r.row, action: same ? 'unchanged' : 'update', username: match.username, problems: [] });
       }
     }
@@ -308,27 +330,29 @@ export class RosterService {
       idEnc: hex(this.pii.encrypt('id_number', p.idNumber)), idIndex: hex(p.idNumberIndex) });
     const audits: { action: string; target: string; detail: unknown }[] = [];
     const form = (p: Planned, username: string, disabled: boolean) => ({ username, displayName: p.displayName, role: p.role, unitCode: p.unitCode,
-      jurisdictionCode: p.jurisdictionCode, disabled, phone: maskPhone(p.phone), idNumber: maskIdNumber(p.idNumber) });
+      jurisdictionCode: p.jurisdictionCode, disabled, phone: maskPhone(p.phone), idNumber: maskIdNumber(p.idNumber),
+      zwddAccountId: p.zwddAccountId ?? p.existing?.zwddAccountId ?? null });
     if (creates.length > 0) {
       const rows = creates.map((p) => ({ id: uuidv7(), username: byRow.get(p.row)!.username!, name: p.displayName, hash: hashes.get(p.row)!,
-        role: p.role, unit: p.unitCode, jur: p.jurisdictionCode, ...sealed(p) }));
+        role: p.role, unit: p.unitCode, jur: p.jurisdictionCode, zwdd: p.zwddAccountId, ...sealed(p) }));
       await sql.query(
         `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code, must_change_password,
-           phone_enc, phone_index, id_number_enc, id_number_index)
+           phone_enc, phone_index, id_number_enc, id_number_index, zwdd_account_id)
          SELECT x.id::uuid, x.username, x.name, x.hash, x.role, x.unit, x.jur, $2, decode(x."phoneEnc", 'hex'), decode(x."phoneIndex", 'hex'),
-                decode(x."idEnc", 'hex'), decode(x."idIndex", 'hex')
+                decode(x."idEnc", 'hex'), decode(x."idIndex", 'hex'), x.zwdd
            FROM jsonb_to_recordset($1::jsonb) AS x(id text, username text, name text, hash text, role text, unit text, jur text,
-                "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text)`, [JSON.stringify(rows), !seed]);
+                "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text, zwdd text)`, [JSON.stringify(rows), !seed]);
       rows.forEach((r, i) => audits.push({ action: 'user.create', target: r.id,
         detail: { source: 'roster', row: creates[i]!.row, before: null, after: form(creates[i]!, r.username, false) } }));
     }
     if (updates.length > 0) {
-      const rows = updates.map((p) => ({ id: p.existing!.id, name: p.displayName, role: p.role, unit: p.unitCode, jur: p.jurisdictionCode, ...sealed(p) }));
+      const rows = updates.map((p) => ({ id: p.existing!.id, name: p.displayName, role: p.role, unit: p.unitCode, jur: p.jurisdictionCode, zwdd: p.zwddAccountId, ...sealed(p) }));
       await sql.query(
         `UPDATE users u SET display_name = x.name, role = x.role, unit_code = x.unit, jurisdiction_code = x.jur,
            phone_enc = decode(x."phoneEnc", 'hex'), phone_index = decode(x."phoneIndex", 'hex'),
-           id_number_enc = decode(x."idEnc", 'hex'), id_number_index = decode(x."idIndex", 'hex')
-          FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, role text, unit text, jur text, "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text)
+           id_number_enc = decode(x."idEnc", 'hex'), id_number_index = decode(x."idIndex", 'hex'),
+           zwdd_account_id = coalesce(x.zwdd, u.zwdd_account_id)
+          FROM jsonb_to_recordset($1::jsonb) AS x(id text, name text, role text, unit text, jur text, zwdd text, "phoneEnc" text, "phoneIndex" text, "idEnc" text, "idIndex" text)
          WHERE u.id = x.id::uuid`, [JSON.stringify(rows)]);
       for (const p of updates) {
         audits.push({ action: 'user.update', target: p.existing!.id,

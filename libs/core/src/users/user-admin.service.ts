@@ -17,17 +17,20 @@ import type { Placement } from './placement.js';
 
 /** A user row as the administration reads it (row type from the entity). */
 export type AdminUserRow = Pick<UserEntity, 'id' | 'username' | 'displayName' | 'role' | 'unitCode' | 'jurisdictionCode' | 'disabled'
-  | 'mustChangePassword' | 'lockedUntil' | 'createdAt' | 'phoneEnc' | 'phoneIndex' | 'idNumberEnc' | 'idNumberIndex'>;
+  | 'mustChangePassword' | 'lockedUntil' | 'createdAt' | 'phoneEnc' | 'phoneIndex' | 'idNumberEnc' | 'idNumberIndex' | 'zwddAccountId'>;
 
 export const ADMIN_USER_COLUMNS = `id, username, display_name AS "displayName", role, unit_code AS "unitCode",
   jurisdiction_code AS "jurisdictionCode", disabled, must_change_password AS "mustChangePassword", locked_until AS "lockedUntil",
-  created_at AS "createdAt", phone_enc AS "phoneEnc", phone_index AS "phoneIndex", id_number_enc AS "idNumberEnc", id_number_index AS "idNumberIndex"`;
+  created_at AS "createdAt", phone_enc AS "phoneEnc", phone_index AS "phoneIndex", id_number_enc AS "idNumberEnc", id_number_index AS "idNumberIndex",
+  zwdd_account_id AS "zwddAccountId"`;
 
 export interface NewUser extends Placement {
   username?: string;
   displayName: string;
   phone?: string | null;
   idNumber?: string | null;
+  /** 浙政钉 accountId (免登); unique: another account's is a 409. */
+  zwddAccountId?: string | null;
 }
 
 export interface UserChanges {
@@ -37,6 +40,8 @@ export interface UserChanges {
   jurisdictionCode?: string;
   phone?: string | null;
   idNumber?: string | null;
+  /** null unbinds the 浙政钉 account. */
+  zwddAccountId?: string | null;
 }
 
 export interface UserFilter {
@@ -52,7 +57,7 @@ export interface UserFilter {
 }
 
 /** A user as the audit log records it: personal data masked. */
-type AuditForm = Pick<UserAdminView, 'username' | 'displayName' | 'role' | 'unitCode' | 'jurisdictionCode' | 'disabled' | 'phone' | 'idNumber'>;
+type AuditForm = Pick<UserAdminView, 'username' | 'displayName' | 'role' | 'unitCode' | 'jurisdictionCode' | 'disabled' | 'phone' | 'idNumber' | 'zwddAccountId'>;
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
@@ -83,13 +88,14 @@ export class UserAdminService {
       lockedUntil: row.lockedUntil && row.lockedUntil.getTime() > Date.now() ? row.lockedUntil.toISOString() : null,
       phone: row.phoneEnc ? maskPhone(this.pii.decrypt('phone', row.phoneEnc)) : null,
       idNumber: row.idNumberEnc ? maskIdNumber(this.pii.decrypt('id_number', row.idNumberEnc)) : null,
+      zwddAccountId: row.zwddAccountId,
       createdAt: row.createdAt.toISOString(),
     };
   }
 
   auditForm(row: AdminUserRow): AuditForm {
-    const { username, displayName, role, unitCode, jurisdictionCode, disabled, phone, idNumber } = this.view(row);
-    return { username, displayName, role, unitCode, jurisdictionCode, disabled, phone, idNumber };
+    const { username, displayName, role, unitCode, jurisdictionCode, disabled, phone, idNumber, zwddAccountId } = this.view(row);
+    return { username, displayName, role, unitCode, jurisdictionCode, disabled, phone, idNumber, zwddAccountId };
   }
 
   /** Normal form, ciphertext and blind index of a phone number (422 naming `field` when it is not a mobile number). */
@@ -150,6 +156,7 @@ export class UserAdminService {
       await this.checkPlacement(sql, input);
       await lockUsernames(sql);
       await this.checkUnique(sql, null, phone?.index ?? null, idNumber?.index ?? null);
+      await this.checkZwddUnique(sql, null, input.zwddAccountId ?? null);
       let username = input.username;
       if (username !== undefined) {
         if ((await sql.query(`SELECT 1 FROM users WHERE username = $1`, [username])).length > 0) throw Problem.conflict(`username ${username} is taken`);
@@ -161,10 +168,10 @@ export class UserAdminService {
       }
       const [created] = await sql.query<AdminUserRow>(
         `INSERT INTO users (id, username, display_name, password_hash, role, unit_code, jurisdiction_code, must_change_password,
-           phone_enc, phone_index, id_number_enc, id_number_index)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10, $11) RETURNING ${ADMIN_USER_COLUMNS}`,
+           phone_enc, phone_index, id_number_enc, id_number_index, zwdd_account_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10, $11, $12) RETURNING ${ADMIN_USER_COLUMNS}`,
         [uuidv7(), username, input.displayName, hash, input.role, input.unitCode, input.jurisdictionCode,
-          phone?.enc ?? null, phone?.index ?? null, idNumber?.enc ?? null, idNumber?.index ?? null]);
+          phone?.enc ?? null, phone?.index ?? null, idNumber?.enc ?? null, idNumber?.index ?? null, input.zwddAccountId ?? null]);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'user.create', target: created!.id, outcome: 'ok', ip,
         detail: { before: null, after: this.auditForm(created!) } }, sql);
       return created!;
@@ -183,13 +190,16 @@ export class UserAdminService {
       if (id === actor.id && next.role !== 'admin') throw Problem.invalidField('role', 'an administrator cannot take away their own admin role');
       await this.checkPlacement(sql, next);
       await this.checkUnique(sql, id, phone?.index ?? null, idNumber?.index ?? null);
+      await this.checkZwddUnique(sql, id, changes.zwddAccountId ?? null);
       const [after] = await sql.query<AdminUserRow>(
         `UPDATE users SET display_name = $2, role = $3, unit_code = $4, jurisdiction_code = $5,
            phone_enc = CASE WHEN $6 THEN $7::bytea ELSE phone_enc END, phone_index = CASE WHEN $6 THEN $8::bytea ELSE phone_index END,
-           id_number_enc = CASE WHEN $9 THEN $10::bytea ELSE id_number_enc END, id_number_index = CASE WHEN $9 THEN $11::bytea ELSE id_number_index END
+           id_number_enc = CASE WHEN $9 THEN $10::bytea ELSE id_number_enc END, id_number_index = CASE WHEN $9 THEN $11::bytea ELSE id_number_index END,
+           zwdd_account_id = CASE WHEN $12 THEN $13::varchar ELSE zwdd_account_id END
          WHERE id = $1 RETURNING ${ADMIN_USER_COLUMNS}`,
         [id, changes.displayName ?? before.displayName, next.role, next.unitCode, next.jurisdictionCode,
-          phone !== undefined, phone?.enc ?? null, phone?.index ?? null, idNumber !== undefined, idNumber?.enc ?? null, idNumber?.index ?? null]);
+          phone !== undefined, phone?.enc ?? null, phone?.index ?? null, idNumber !== undefined, idNumber?.enc ?? null, idNumber?.index ?? null,
+          changes.zwddAccountId !== undefined, changes.zwddAccountId ?? null]);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'user.update', target: id, outcome: 'ok', ip,
         detail: { before: this.auditForm(before), after: this.auditForm(after!) } }, sql);
       return this.view(after!);
@@ -276,6 +286,19 @@ export class UserAdminService {
     }
     if (idNumber && (await sql.query(`SELECT 1 FROM users WHERE id_number_index = $1 AND id IS DISTINCT FROM $2`, [idNumber, id])).length > 0) {
       throw Problem.invalidField('idNumber', 'is already the ID number of another account');
+    }
+  }
+
+  /**
+   * A 浙政钉 account belongs to one user (users_zwdd_account_id_key; checked first for a 409 that says so). The unique
+   * index still decides between two concurrent binds: the loser's write violates it and is answered 409 too (ProblemFilter).
+   */
+  private async checkZwddUnique(sql: Sql, id: string | null, accountId: string | null): Promise<void> {
+    if (accountId === null) return;
+    const [other] = await sql.query<{ username: string }>(`SELECT username FROM users WHERE zwdd_account_id = $1 AND id IS DISTINCT FROM $2`, [accountId, id]);
+    if (other) {
+      const message = `浙政钉账号 ${accountId} is already bound to ${other.username}`;
+      throw new Problem(409, 'Conflict', `zwddAccountId: ${message}`, [{ field: 'zwddAccountId', message }], 'urn:grid141:problem:zwdd-account-taken');
     }
   }
 
