@@ -54,6 +54,7 @@ export const AdminCategoryViewSchema = Shape('AdminCategoryView', {
   isEvent: Type.Boolean(),
   active: Type.Boolean({ description: 'false: disabled (not offered for new reports; existing events keep it).' }),
   sort: Type.Integer(),
+  reportToProvince: Type.Boolean({ description: '上报省平台: its events are reported to the provincial platform with every status change.' }),
 });
 export type AdminCategoryView = Static<typeof AdminCategoryViewSchema>;
 

@@ -22,6 +22,8 @@ export class UpdateCategoryDto implements CategoryChanges {
   @Code(KIND, { maxLength: 8, optional: true, nullable: true, description: 'County lead department kind (unit `<county>-<kind>`).' })
   countyDepartment?: string | null;
   @Enum(URGENCIES, { optional: true }) defaultUrgency?: 'normal' | 'urgent';
+  @Bool({ optional: true, description: '上报省平台: true reports the events of the category to the provincial platform with every status change, from their next change on (open events included); an event already reported stays reported when it is set back to false.' })
+  reportToProvince?: boolean;
 }
 
 /** Admin: categories (事件分类) and the routing table. Every other role gets 403. */
@@ -41,7 +43,7 @@ export class CategoriesAdminController {
   }
 
   @Patch('categories/:code')
-  @ApiOperation({ summary: 'Enable or disable a category; its default platform type, county lead department, default urgency (admin)' })
+  @ApiOperation({ summary: 'Enable or disable a category; its default platform type, county lead department, default urgency, 上报省平台 (admin)' })
   @Returns(200, AdminCategoryViewSchema, 'The category as stored')
   @Problems(403, 404, [422, 'Unknown or retired platform type, or no such active county department (errors[] names the field)'])
   update(@CurrentActor() actor: Actor, @Param() p: CategoryCodeParam, @Body() dto: UpdateCategoryDto, @Req() req: Request): Promise<AdminCategoryView> {

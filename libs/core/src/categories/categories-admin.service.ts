@@ -15,17 +15,22 @@ export interface CategoryChanges {
   /** The county lead department kind (the unit `<county>-<kind>`); null: none. */
   countyDepartment?: string | null;
   defaultUrgency?: 'normal' | 'urgent';
+  /** 上报省平台: report the category's events to the provincial platform with every status change. */
+  reportToProvince?: boolean;
 }
 
 const CATEGORY_SELECT = `SELECT code, name, major_code AS "majorCode", major_name AS "majorName", platform_type_code AS "platformTypeCode",
-  county_department AS "countyDepartment", default_urgency AS "defaultUrgency", is_event AS "isEvent", active, sort FROM categories`;
+  county_department AS "countyDepartment", default_urgency AS "defaultUrgency", is_event AS "isEvent", active, sort,
+  report_to_province AS "reportToProvince" FROM categories`;
 
 const auditForm = (c: AdminCategoryView) => ({ active: c.active, platformTypeCode: c.platformTypeCode, countyDepartment: c.countyDepartment,
-  defaultUrgency: c.defaultUrgency });
+  defaultUrgency: c.defaultUrgency, reportToProvince: c.reportToProvince });
 
 /**
  * Categories (事件分类) and the routing table, admin only: enable or disable a category, its default township platform
- * type (a report in a township goes to that township's active platform of the type) and its county lead department.
+ * type (a report in a township goes to that township's active platform of the type), its county lead department, and
+ * whether its events are reported to the provincial platform (上报省平台: from the next change of every event of the
+ * category on, open ones included; an event once reported stays reported when the flag is cleared).
  * Every change bumps the reference version and is audited with before/after.
  */
 @Injectable()
@@ -58,11 +63,13 @@ export class CategoriesAdminService {
         }
       }
       const [after] = await sql.query<AdminCategoryView>(
-        `UPDATE categories SET active = $2, platform_type_code = $3, county_department = $4, default_urgency = $5 WHERE code = $1
+        `UPDATE categories SET active = $2, platform_type_code = $3, county_department = $4, default_urgency = $5, report_to_province = $6 WHERE code = $1
          RETURNING code, name, major_code AS "majorCode", major_name AS "majorName", platform_type_code AS "platformTypeCode",
-           county_department AS "countyDepartment", default_urgency AS "defaultUrgency", is_event AS "isEvent", active, sort`,
+           county_department AS "countyDepartment", default_urgency AS "defaultUrgency", is_event AS "isEvent", active, sort,
+           report_to_province AS "reportToProvince"`,
         [code, changes.active ?? before.active, changes.platformTypeCode !== undefined ? changes.platformTypeCode : before.platformTypeCode,
-          changes.countyDepartment !== undefined ? changes.countyDepartment : before.countyDepartment, changes.defaultUrgency ?? before.defaultUrgency]);
+          changes.countyDepartment !== undefined ? changes.countyDepartment : before.countyDepartment, changes.defaultUrgency ?? before.defaultUrgency,
+          changes.reportToProvince ?? before.reportToProvince]);
       await bumpReferenceVersion(sql);
       await this.audit.record({ actorId: actor.id, username: actor.username, action: 'category.update', target: code, outcome: 'ok', ip,
         detail: { before: auditForm(before), after: auditForm(after!) } }, sql);

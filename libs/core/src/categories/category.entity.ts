@@ -35,4 +35,11 @@ export class CategoryEntity {
 
   @Column('int', { default: 0 })
   sort: number;
+
+  /**
+   * 上报省平台: events of this category are reported to the provincial platform with every status change, like events
+   * escalated to the county (issue 10; the gateway router reads it when it routes a change).
+   */
+  @Column('boolean', { name: 'report_to_province', default: false })
+  reportToProvince: boolean;
 }
