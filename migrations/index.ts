@@ -17,6 +17,7 @@ import { HotlineOrders1797600000000 } from './1797600000000-HotlineOrders.js';
 import { GatewayDeliveries1797700000000 } from './1797700000000-GatewayDeliveries.js';
 import { UserZwddAccount1797900000000 } from './1797900000000-UserZwddAccount.js';
 import { FactsUnitsIndexPartial1797950000000 } from './1797950000000-FactsUnitsIndexPartial.js';
+import { ZwddTodos1798100000000 } from './1798100000000-ZwddTodos.js';
 import { CategoryReportToProvince1798110000000 } from './1798110000000-CategoryReportToProvince.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
@@ -26,4 +27,4 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   StatsRollups1797100000001,
   StatsRollupSlots1797200000000, ComplexityTier1797300000000,
   Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000,
-  ReportRollupTrigger1797800000000, UserZwddAccount1797900000000, FactsUnitsIndexPartial1797950000000, CategoryReportToProvince1798110000000];
+  ReportRollupTrigger1797800000000, UserZwddAccount1797900000000, FactsUnitsIndexPartial1797950000000, ZwddTodos1798100000000, CategoryReportToProvince1798110000000];

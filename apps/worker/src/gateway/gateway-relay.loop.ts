@@ -16,6 +16,8 @@ const IDLE_MS = 200;
  */
 export const MAX_ROUNDS = 120;
 const ROUND_BACKOFF_MAX_MS = 30_000;
+/** The creator 浙政钉 shows on the to-dos this system opens. */
+const TODO_CREATOR = 'grid141';
 
 /**
  * The outbox relay to the provincial gateways, in two steps that each survive a restart:
@@ -92,7 +94,19 @@ export class GatewayRelayLoop implements OnApplicationBootstrap, BeforeApplicati
   private async deliver(row: GatewayDeliveryRow): Promise<DeliveryOutcome> {
     let result: GatewayResult<unknown>;
     try {
-      result = await this.call(row);
+      if (row.kind === 'zwdd_todo_done') {
+        // finished with the taskUuid its create recorded: the create is the event's earlier delivery, settled before this
+        // one was claimed (head of line); without a taskUuid it never reached 浙政钉, and there is nothing to finish
+        const todo = await this.deliveries.todo(String(row.payload.bizTaskId));
+        if (!todo?.taskUuid) return { kind: 'skipped', error: `to-do ${String(row.payload.bizTaskId)} was never created in 浙政钉 (its create delivery was skipped): nothing to finish` };
+        result = await this.gateways.clients.zwdd.finishTodo({ taskUuid: todo.taskUuid, userId: String(row.payload.accountId) });
+        if (result.ok) return { kind: 'done', status: result.status, todo: { bizTaskId: String(row.payload.bizTaskId), finished: true } };
+      } else {
+        result = await this.call(row);
+        if (result.ok && row.kind === 'zwdd_todo') {
+          return { kind: 'done', status: result.status, todo: { bizTaskId: row.messageId, taskUuid: (result.body as { taskUuid: string }).taskUuid } };
+        }
+      }
     } catch (err) {
       result = { ok: false, reason: 'exhausted', retryable: true, error: (err as Error).message, attempts: 1 };
     }
@@ -115,13 +129,16 @@ export class GatewayRelayLoop implements OnApplicationBootstrap, BeforeApplicati
     switch (row.kind) {
       case 'province_event': return c.province.reportEvent({ ...p, changedAt: date(p.changedAt) } as Parameters<typeof c.province.reportEvent>[0]);
       case 'zwdd_notice': return c.zwdd.workNotice({ bizMsgId: row.messageId, receiverIds: p.receiverIds, text: p.text });
+      // 待办: bizTaskId = the message id, so a redelivery (lost answer, worker killed mid-call, admin replay) is one to-do
+      case 'zwdd_todo': return c.zwdd.createTodo({ bizTaskId: row.messageId, subject: p.subject, creatorId: TODO_CREATOR, assigneeId: p.accountId,
+        url: p.url, mobileUrl: p.mobileUrl, remark: `事件 ${String(p.eventCode)}` });
       case 'hotline_sign': return c.hotline12345.sign({ ...p, signTime: date(p.signTime) } as Parameters<typeof c.hotline12345.sign>[0]);
       case 'hotline_reply': return c.hotline12345.reply({ ...p, replyTime: date(p.replyTime) } as Parameters<typeof c.hotline12345.reply>[0]);
       case 'hotline_return': return c.hotline12345.returnOrder({ ...p, returnTime: date(p.returnTime) } as Parameters<typeof c.hotline12345.returnOrder>[0]);
       case 'hotline_delay': return c.hotline12345.requestDelay({ ...p, applyTime: date(p.applyTime) } as Parameters<typeof c.hotline12345.requestDelay>[0]);
       default:
-        // 浙政钉 to-dos need an account id per user (not there yet): the router writes none
-        return Promise.resolve({ ok: false, reason: 'not_configured', retryable: false, error: `${row.kind}: not delivered yet`, attempts: 0 });
+        // zwdd_todo_done is delivered by deliver() (it needs the create's taskUuid first)
+        return Promise.resolve({ ok: false, reason: 'rejected', retryable: false, status: 0, body: null, error: `${row.kind}: no gateway call for this kind`, attempts: 0 });
     }
   }
 

@@ -14,6 +14,7 @@ import { MapRegionTotalEntity } from '../map/map-region-total.entity.js';
 import { Open311ClientEntity } from '../open311/open311-client.entity.js';
 import { Open311RequestEntity } from '../open311/open311-request.entity.js';
 import { GatewayDeliveryEntity, GatewayRelayCursorEntity } from '../gateway-relay/gateway-delivery.entity.js';
+import { ZwddTodoEntity } from '../gateway-relay/zwdd-todo.entity.js';
 import { OutboxMessageEntity } from '../outbox/outbox-message.entity.js';
 import { RegionEntity } from '../regions/region.entity.js';
 import { CalendarDayEntity } from '../sla/calendar-day.entity.js';
@@ -33,5 +34,5 @@ export const ENTITIES = [
   AuditEntryEntity, AttachmentEntity, MapCellCountEntity, MapCellCategoryTotalEntity, MapCellTotalEntity,
   MapRegionTotalEntity, EventFactEntity, StageFactEntity, StatsWeightEntity,
   StatsDailyEntity, Open311ClientEntity, Open311RequestEntity,
-  GatewayDeliveryEntity, GatewayRelayCursorEntity, HotlineOrderEntity,
+  GatewayDeliveryEntity, GatewayRelayCursorEntity, HotlineOrderEntity, ZwddTodoEntity,
 ];

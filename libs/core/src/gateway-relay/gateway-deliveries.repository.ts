@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DbService } from '../database/db.service.js';
 import type { Sql } from '../database/db.service.js';
 import type { GatewayDeliveryEntity, GatewayDeliveryKind, GatewayDeliveryState } from './gateway-delivery.entity.js';
-import { deliveriesOf } from './gateway-routing.js';
-import type { RoutedChange } from './gateway-routing.js';
+import { CASE_WORKING_ROLES, routeChange, unitsToldBy } from './gateway-routing.js';
+import type { NewDelivery, OpenedTodo, OpenTodo, RoutedChange, RoutingState, UnitHandler } from './gateway-routing.js';
 
 /** A delivery as the deliverer and the admin console see it. */
 export type GatewayDeliveryRow = Pick<GatewayDeliveryEntity, 'id' | 'eventId' | 'actionId' | 'kind' | 'messageId' | 'payload' | 'state'
@@ -19,7 +19,8 @@ export const ROUTER_NAME = 'gateway';
 
 /** What one delivery round came to, for `settle`. */
 export type DeliveryOutcome =
-  | { kind: 'done'; status: number }
+  /** `todo`: what 浙政钉 answered for a to-do, recorded with the delivery (the taskUuid a create got; a finish confirmed). */
+  | { kind: 'done'; status: number; todo?: { bizTaskId: string; taskUuid: string } | { bizTaskId: string; finished: true } }
   | { kind: 'dead'; status: number | null; error: string }
   | { kind: 'retry'; status: number | null; error: string; delayMs: number }
   | { kind: 'skipped'; error: string };
@@ -38,6 +39,10 @@ export class GatewayDeliveriesRepository {
    * Rows are read in change-feed order — (writing transaction, row id) — and only from transactions older than every one
    * still running (the horizon rule of EventsRepository.changes), so a change whose transaction commits later always sorts
    * after the cursor. The cursor row is locked: two workers route one after the other. Returns the rows routed.
+   *
+   * In the same transaction: who the 浙政钉 notices and to-dos go to (the handlers of each unit told, as they are now —
+   * the delivery's payload records exactly who), the open to-dos of the batch's events (zwdd_todos: which ones a change
+   * finishes), and the to-dos opened and finished, so the table always agrees with the deliveries written.
    */
   async route(limit: number): Promise<{ changes: number; deliveries: number }> {
     return this.db.tx(async (sql) => {
@@ -47,27 +52,89 @@ export class GatewayDeliveriesRepository {
       if (!cursor[0]) await sql.query(`INSERT INTO gateway_relay_cursor (name, xid, action_id) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING`, [ROUTER_NAME]);
       const rows = await sql.query<Omit<RoutedChange, 'orderNo'> & { xid: string }>(
         `SELECT a.xid::text, a.id::text AS "actionId", a.event_id AS "eventId", a.type, a.to_status AS "toStatus", a.to_level AS "toLevel",
-                a.note, a.data, a.at,
+                a.from_status AS "fromStatus", a.actor_role AS "actorRole", a.unit_code AS "actorUnitCode", a.note, a.data, a.at,
                 (SELECT count(*)::int FROM event_actions b WHERE b.event_id = a.event_id AND b.id <= a.id) AS version,
                 e.code, e.category_code AS "categoryCode", e.description, e.source, e.region_code AS "regionCode",
-                ST_X(e.location) AS lng, ST_Y(e.location) AS lat, e.owner_unit_code AS "ownerUnitCode", e.centre_unit_code AS "centreUnitCode"
-           FROM event_actions a JOIN events e ON e.id = a.event_id
+                ST_X(e.location) AS lng, ST_Y(e.location) AS lat, e.owner_unit_code AS "ownerUnitCode", e.centre_unit_code AS "centreUnitCode",
+                (coalesce(c.report_to_province, false) OR EXISTS (SELECT 1 FROM gateway_deliveries g
+                   WHERE g.event_id = a.event_id AND g.kind = 'province_event')) AS "reportToProvince"
+           FROM event_actions a JOIN events e ON e.id = a.event_id LEFT JOIN categories c ON c.code = e.category_code
           WHERE (a.xid, a.id) > ($1::bigint, $2::bigint) AND a.xid < txid_snapshot_xmin(txid_current_snapshot())
           ORDER BY a.xid, a.id LIMIT $3`, [at.xid, at.actionId, limit]);
       if (rows.length === 0) return { changes: 0, deliveries: 0 };
       const orders = await this.orderNumbers(sql, [...new Set(rows.filter((r) => r.source === 'hotline12345').map((r) => r.eventId))]);
-      const deliveries = rows.flatMap((r) => deliveriesOf({ ...r, orderNo: orders.get(r.eventId) ?? null }));
+      const changes: RoutedChange[] = rows.map((r) => ({ ...r, orderNo: orders.get(r.eventId) ?? null }));
+      const state: RoutingState = {
+        handlers: await this.handlersOf(sql, unitsToldBy(changes)),
+        openTodos: await this.openTodos(sql, [...new Set(changes.map((c) => c.eventId))]),
+        reported: new Set(),
+      };
+      const deliveries: NewDelivery[] = [];
+      const opened: OpenedTodo[] = [];
+      const finished: { bizTaskId: string; actionId: string }[] = [];
+      for (const c of changes) {
+        const routed = routeChange(c, state);
+        deliveries.push(...routed.deliveries);
+        opened.push(...routed.opened);
+        finished.push(...routed.finished);
+      }
       if (deliveries.length > 0) {
+        // a delivery with nobody to send it to is written skipped, with its reason (the admin console shows it)
         await sql.query(
-          `INSERT INTO gateway_deliveries (event_id, action_id, kind, message_id, payload)
-           SELECT (d->>'eventId')::uuid, (d->>'actionId')::bigint, d->>'kind', d->>'messageId', d->'payload'
+          `INSERT INTO gateway_deliveries (event_id, action_id, kind, message_id, payload, state, last_error)
+           SELECT (d->>'eventId')::uuid, (d->>'actionId')::bigint, d->>'kind', d->>'messageId', d->'payload',
+                  CASE WHEN d->>'skipped' IS NULL THEN 'pending' ELSE 'skipped' END, d->>'skipped'
              FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY x(d, i) ORDER BY i
            ON CONFLICT (message_id) DO NOTHING`, [JSON.stringify(deliveries)]);
+      }
+      if (opened.length > 0) {
+        await sql.query(
+          `INSERT INTO zwdd_todos (biz_task_id, event_id, unit_code, user_id, account_id, reason, opened_action_id)
+           SELECT t->>'bizTaskId', (t->>'eventId')::uuid, t->>'unitCode', (t->>'userId')::uuid, t->>'accountId', t->>'reason', (t->>'actionId')::bigint
+             FROM jsonb_array_elements($1::jsonb) t
+           ON CONFLICT DO NOTHING`, [JSON.stringify(opened)]);
+      }
+      if (finished.length > 0) {
+        await sql.query(
+          `UPDATE zwdd_todos z SET state = 'finished', finished_action_id = (f->>'actionId')::bigint
+             FROM jsonb_array_elements($1::jsonb) f WHERE z.biz_task_id = f->>'bizTaskId' AND z.state = 'open'`, [JSON.stringify(finished)]);
       }
       const last = rows[rows.length - 1]!;
       await sql.query(`UPDATE gateway_relay_cursor SET xid = $2, action_id = $3, updated_at = now() WHERE name = $1`, [ROUTER_NAME, last.xid, last.actionId]);
       return { changes: rows.length, deliveries: deliveries.length };
     });
+  }
+
+  /**
+   * The people 浙政钉 notices and to-dos of a unit go to: its users in a case-working role, not disabled, with a 浙政钉
+   * account id. Read in the router's transaction: the delivery records who was told then.
+   */
+  private async handlersOf(sql: Sql, units: string[]): Promise<Map<string, UnitHandler[]>> {
+    const map = new Map<string, UnitHandler[]>();
+    if (units.length === 0) return map;
+    const rows = await sql.query<UnitHandler & { unitCode: string }>(
+      `SELECT unit_code AS "unitCode", id AS "userId", zwdd_account_id AS "accountId", role FROM users
+        WHERE unit_code = ANY($1::text[]) AND zwdd_account_id IS NOT NULL AND NOT disabled AND role = ANY($2::text[])
+        ORDER BY unit_code, zwdd_account_id`, [units, [...CASE_WORKING_ROLES]]);
+    for (const { unitCode, ...h } of rows) map.set(unitCode, [...(map.get(unitCode) ?? []), h]);
+    return map;
+  }
+
+  /** The open 浙政钉 to-dos of these events (in the order they were opened). */
+  private async openTodos(sql: Sql, eventIds: string[]): Promise<Map<string, OpenTodo[]>> {
+    const map = new Map<string, OpenTodo[]>();
+    if (eventIds.length === 0) return map;
+    const rows = await sql.query<OpenTodo>(
+      `SELECT biz_task_id AS "bizTaskId", event_id AS "eventId", unit_code AS "unitCode", user_id AS "userId", account_id AS "accountId"
+         FROM zwdd_todos WHERE event_id = ANY($1::uuid[]) AND state = 'open' ORDER BY id`, [eventIds]);
+    for (const t of rows) map.set(t.eventId, [...(map.get(t.eventId) ?? []), t]);
+    return map;
+  }
+
+  /** A to-do as the deliverer needs it: the taskUuid 浙政钉 gave its create (null: never created there). */
+  async todo(bizTaskId: string): Promise<{ taskUuid: string | null; state: string } | null> {
+    return (await this.db.query<{ taskUuid: string | null; state: string }>(
+      `SELECT task_uuid AS "taskUuid", state FROM zwdd_todos WHERE biz_task_id = $1`, [bizTaskId]))[0] ?? null;
   }
 
   /** 12345 order numbers of hotline events, by SQL only: the table belongs to the hotline adapter and may not exist yet. */
@@ -102,8 +169,20 @@ export class GatewayDeliveriesRepository {
   async settle(id: string, outcome: DeliveryOutcome): Promise<void> {
     switch (outcome.kind) {
       case 'done':
-        await this.db.query(`UPDATE gateway_deliveries SET state = 'done', done_at = now(), last_status = $2, last_error = NULL
-          WHERE id = $1 AND state = 'pending'`, [id, outcome.status]);
+        if (!outcome.todo) {
+          await this.db.query(`UPDATE gateway_deliveries SET state = 'done', done_at = now(), last_status = $2, last_error = NULL
+            WHERE id = $1 AND state = 'pending'`, [id, outcome.status]);
+          return;
+        }
+        // the to-do's taskUuid with the delivery, in one transaction: the finish that follows in the event's order always
+        // finds it (recorded even when an administrator skipped the delivery meanwhile: the to-do exists in 浙政钉)
+        await this.db.tx(async (sql) => {
+          await sql.query(`UPDATE gateway_deliveries SET state = 'done', done_at = now(), last_status = $2, last_error = NULL
+            WHERE id = $1 AND state = 'pending'`, [id, outcome.status]);
+          const todo = outcome.todo!;
+          if ('taskUuid' in todo) await sql.query(`UPDATE zwdd_todos SET task_uuid = $2, zwdd_created_at = coalesce(zwdd_created_at, now()) WHERE biz_task_id = $1`, [todo.bizTaskId, todo.taskUuid]);
+          else await sql.query(`UPDATE zwdd_todos SET zwdd_finished_at = coalesce(zwdd_finished_at, now()) WHERE biz_task_id = $1`, [todo.bizTaskId]);
+        });
         return;
       case 'dead':
         await this.db.query(`UPDATE gateway_deliveries SET state = 'dead', last_status = $2, last_error = $3 WHERE id = $1 AND state = 'pending'`,
