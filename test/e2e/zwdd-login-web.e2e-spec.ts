@@ -96,3 +96,39 @@ describe('login page with ?authCode=', () => {
     await p.context.close();
   });
 });
+
+describe('/admin 人员: the 浙政钉账号 of a user', () => {
+  it('an administrator binds it in the edit dialog (then 免登 works for that user) and empties it to unbind', async () => {
+    const user = 'tw.330523105';
+    const bound = async () => (await stack.db.query(`SELECT zwdd_account_id AS z FROM users WHERE username = $1`, [user])).rows[0].z as string | null;
+    const admin = await stack.person();
+    await admin.login('admin');
+    const edit = async (value: string) => {
+      await admin.page.getByPlaceholder('用户名或姓名').fill(user);
+      await admin.page.getByRole('button', { name: '查询' }).click();
+      const row = admin.page.locator('[data-test=people] tbody tr', { hasText: user }).first();
+      await row.waitFor();
+      await row.getByRole('button', { name: '编辑' }).click();
+      const dialog = admin.page.getByRole('dialog', { name: '编辑账号' });
+      await dialog.locator('input[name=zwddAccountId]').fill(value);
+      await dialog.getByRole('button', { name: '保存' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    };
+    await edit('zwdd-web-admin');
+    await waitForText(admin.page, '[data-test=people] tbody', (t) => t.includes('zwdd-web-admin'));
+    expect(await bound()).toBe('zwdd-web-admin');
+
+    const p = await stack.person();
+    await p.open(`/?authCode=${encodeURIComponent(await authCode('zwdd-web-admin'))}`);
+    await p.page.waitForURL(/\/township\/$/, { timeout: 15_000 });
+    await p.context.close();
+
+    await edit('');
+    await waitForText(admin.page, '[data-test=people] tbody', (t) => !t.includes('zwdd-web-admin'));
+    expect(await bound()).toBeNull();
+    const audit = (await stack.db.query(`SELECT detail FROM audit_log WHERE action = 'user.update' AND detail->'after'->>'username' = $1 ORDER BY id`, [user])).rows;
+    expect(audit.map((a) => a.detail.after.zwddAccountId)).toEqual(['zwdd-web-admin', null]);
+    expect(admin.external()).toEqual([]);
+    await admin.context.close();
+  });
+});
