@@ -7,6 +7,8 @@ import sharp from 'sharp';
 import { HotlineService } from '#core';
 import { newId, pointIn, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
+import { sandboxKeys, spawnSandbox } from './support/sandbox.js';
+import type { SandboxProcess } from './support/sandbox.js';
 import { badAuthArb, caseOf, genericBodySites, jsonBodySites, multipart, pathSites, querySites, uploadSites } from './support/fuzz/cases.js';
 import type { Base, Case, Site } from './support/fuzz/cases.js';
 import { operationsOf } from './support/fuzz/operations.js';
@@ -53,6 +55,7 @@ const CALLERS: [RegExp, string[]][] = [
   [/^[A-Z]+ \/api\/v1\/admin\//, ['admin']],
   [/^[A-Z]+ \/api\/v1\/attachments/, [GW]],
   [/^POST \/api\/v1\/auth\/(logout|password)$/, [SESSION]],
+  [/^POST \/api\/v1\/irs\/(person|enterprise)$/, [TW, 'county.op']],
   [/^GET /, DEMO_USERS],
   [/.*/, ['admin']],
 ];
@@ -72,7 +75,11 @@ let sender: Sender;
 const tokens = new Map<string, string>();
 const ctx = { eventId: '', eventVersion: 1, attachmentId: '', categoryCode: '0901', lng: 0, lat: 0, refreshToken: '', png: Buffer.alloc(0) as Buffer, userId: '', xlsx: Buffer.alloc(0) as Buffer,
   photoToken: '', unitCode: '', gridWorkerId: '', geojson: Buffer.alloc(0) as Buffer, open311KeyId: '',
-  replayDeliveryId: '', skipDeliveryId: '', hotlineEventId: '' };
+  replayDeliveryId: '', skipDeliveryId: '', hotlineEventId: '', zwddAuthCode: '' };
+/** The province sandbox (浙政钉 and IRS): the valid 免登 and IRS requests reach a gateway that answers. */
+let sandbox: SandboxProcess;
+/** 浙政钉 account bound to a grid worker no other case uses (the second-last by name; the last is ADMINISTERED_USER). */
+const ZWDD_ACCOUNT = 'fuzz-zwdd-0001';
 /** The account the admin people operations act on: the last grid worker by name (no other case logs in as it). */
 const ADMINISTERED_USER = `SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC LIMIT 1`;
 
@@ -116,6 +123,10 @@ const BASES: Record<string, () => Partial<Base>> = {
   'POST /api/v1/admin/regions/import': () => ({ query: { dryRun: 'true' } }),
   'POST /api/v1/auth/login': () => ({ body: { username: LOGIN_USER, password: 'Grid141!demo' } }),
   'POST /api/v1/auth/refresh': () => ({ body: { refreshToken: ctx.refreshToken } }),
+  // during the fuzz a well-formed code never issued (a case that keeps it must still be refused); a fresh one for the control
+  'POST /api/v1/auth/zwdd': () => ({ body: { authCode: ctx.zwddAuthCode } }),
+  'POST /api/v1/irs/person': () => ({ body: { idNumber: '33052319850312123X', reason: '核实当事人身份' } }),
+  'POST /api/v1/irs/enterprise': () => ({ body: { creditCode: '91330523MA2B3C4D5M', reason: '核实企业登记信息' } }),
   'POST /api/v1/auth/password': () => ({ body: { currentPassword: 'Grid141!demo', newPassword: 'Fuzz-Grid141-new-pass!' } }),
 };
 
@@ -213,7 +224,17 @@ async function tinyPng(): Promise<Buffer> {
 }
 
 beforeAll(async () => {
-  api = await startApi('fuzz');
+  const keys = sandboxKeys();
+  sandbox = await spawnSandbox(keys);
+  api = await startApi('fuzz', {
+    GATEWAY_ZWDD_BASE_URL: sandbox.url, GATEWAY_ZWDD_ACCESS_KEY: keys.zwdd.accessKey, GATEWAY_ZWDD_SECRET_KEY: keys.zwdd.secretKey,
+    GATEWAY_ZWDD_TENANT_ID: '196729',
+    GATEWAY_IRS_BASE_URL: sandbox.url, GATEWAY_IRS_ACCESS_KEY: keys.irs.accessKey, GATEWAY_IRS_SECRET_KEY: keys.irs.secretKey,
+    // the per-user lookup limits would refuse the controls after the cases
+    IRS_LOOKUPS_PER_MINUTE: '10000', IRS_LOOKUPS_PER_DAY: '100000',
+  });
+  await api.db.query(`UPDATE users SET zwdd_account_id = $1 WHERE id = (SELECT id FROM users WHERE role = 'grid_worker' ORDER BY username DESC OFFSET 1 LIMIT 1)`, [ZWDD_ACCOUNT]);
+  ctx.zwddAuthCode = `never-issued-${newId()}`;
   const docRes = await api.http().get('/docs-json');
   expect(docRes.status).toBe(200);
   doc = docRes.body as OpenApiDocument;
@@ -269,6 +290,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sender?.close();
+  await sandbox?.stop();
   await api?.close();
 });
 
@@ -307,6 +329,9 @@ describe('OpenAPI-driven fuzz (issue 12, outcome 1)', () => {
     const total = planned.reduce((a, c) => a + c.length, 0);
     const unchanged = countChanges(initial, await tableCounts(api.db));
     const controls: string[] = [];
+    const code = await sandbox.admin<{ authCode: string }>('POST', '/_sandbox/auth-code', { accountId: ZWDD_ACCOUNT });
+    expect(code.status).toBe(200);
+    ctx.zwddAuthCode = code.body.authCode;
     for (const op of [...ops].sort((a, b) => controlOrder(a) - controlOrder(b))) {
       const failed = await control(op);
       if (failed) controls.push(failed);

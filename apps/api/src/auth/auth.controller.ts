@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MeViewSchema, SessionTokensSchema } from '#contracts';
 import type { Request } from 'express';
 import { AuthService } from '#core';
@@ -47,10 +47,9 @@ export class AuthController {
 
   /**
    * 浙政钉 免登: the auth code is exchanged with 浙政钉 on the server for the account, and the user bound to it gets a
-   * session exactly like a password login's. Left out of the OpenAPI document for now: the document's fuzz test needs a
-   * succeeding base request for every operation, and this one needs a 浙政钉 gateway (the province sandbox) to succeed.
+   * session exactly like a password login's. The OpenAPI fuzz test runs it against the province sandbox.
    */
-  @Public() @Post('auth/zwdd') @HttpCode(200) @ApiExcludeEndpoint()
+  @Public() @Post('auth/zwdd') @HttpCode(200)
   @ApiOperation({ summary: '浙政钉 免登: exchange a one-time auth code for the tokens of a new session' })
   @Returns(200, SessionTokensSchema, 'The tokens of the new session (the same as a password login\'s)')
   @Problems([401, 'The code is invalid, used or expired, or no enabled user is bound to the 浙政钉 account'],
