@@ -11,7 +11,8 @@ import { benchDatabase, freePort, startProcess, table } from './support.js';
  * once, none out of order per event.
  *
  * The backlog: DRAIN_EVENTS escalated events (default 4,000) with their county-level changes (上报到县, 派遣, 签收, 反馈, 核查:
- * 5 province reports and 1 浙政钉 notice each, 24,000 messages by default) written during an outage of DRAIN_OUTAGE_S
+ * 5 province reports, and for the department's handler (bound to a 浙政钉 account) 1 work notice, 1 to-do opened on
+ * dispatch and finished when the case leaves the department with 反馈: 32,000 messages by default) written during an outage of DRAIN_OUTAGE_S
  * seconds (default 60: a 10-minute outage scaled down to keep the run short; the backlog, not the wall time, is what the
  * drain sees — the relay keeps retrying during the outage and its round backoff is capped at 30 s). 4,000 escalated events
  * in 10 minutes is far above a county's typhoon day (thousands of events, few escalated): a province-wide rate.
@@ -23,7 +24,8 @@ const OUTAGE_S = Number(process.env.DRAIN_OUTAGE_S ?? 60);
 const FAIL_RATE = Number(process.env.DRAIN_FAIL_RATE ?? 0.3);
 const LATENCY_MS = Number(process.env.DRAIN_LATENCY_MS ?? 20);
 const STEPS = [['escalate', 'accepted'], ['dispatch', 'dispatched'], ['sign', 'handling'], ['feedback', 'handled'], ['verify', 'closed']] as const;
-const MESSAGES_PER_EVENT = STEPS.length + 1;
+/** The province reports, and the department handler's work notice, to-do and its finish. */
+const MESSAGES_PER_EVENT = STEPS.length + 3;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,6 +61,8 @@ async function main(): Promise<void> {
       GATEWAY_IRS_BASE_URL: sandboxUrl, GATEWAY_IRS_ACCESS_KEY: keys.irs.ak, GATEWAY_IRS_SECRET_KEY: keys.irs.sk,
     }, `http://127.0.0.1:${workerPort}/health/ready`);
 
+    // the department's handler has a 浙政钉 account: a dispatch tells them and opens their to-do (an unbound unit's are skipped)
+    await pool.query(`UPDATE users SET zwdd_account_id = 'zwdd-bench-zf' WHERE username = 'h.330523-ZF'`);
     // the backlog, written evenly over the outage, in batches of events (one transaction each, as the API would)
     const grids = (await pool.query(`SELECT code, parent_code AS village, left(code, 9) AS township, ST_X(ST_PointOnSurface(geom)) AS lng,
         ST_Y(ST_PointOnSurface(geom)) AS lat FROM regions WHERE level = 'grid' AND code LIKE '330523%' ORDER BY code LIMIT 50`)).rows;
@@ -120,9 +124,14 @@ async function main(): Promise<void> {
     const stats = await sandboxCall('GET', '/_sandbox/stats');
     const reports = stats.kinds['event-report'] ?? { distinct: 0, duplicates: 0, total: 0 };
     const notices = stats.kinds['work-notice'] ?? { distinct: 0, duplicates: 0, total: 0 };
+    const todosOpened = stats.kinds['todo-create'] ?? { distinct: 0, duplicates: 0, total: 0 };
+    const todosFinished = stats.kinds['todo-finish'] ?? { distinct: 0, duplicates: 0, total: 0 };
+    const stillOpen = (await sandboxCall('GET', '/_sandbox/todos?state=open')).items.length as number;
+    const redeliveries = reports.duplicates + notices.duplicates + todosOpened.duplicates + todosFinished.duplicates;
     const dead = (await pool.query(`SELECT count(*)::int AS n FROM gateway_deliveries WHERE state <> 'done'`)).rows[0].n;
     const rate = Math.round(expected / drainS);
-    const exactlyOnce = reports.distinct === EVENTS * STEPS.length && notices.distinct === EVENTS && stats.events.outOfOrder === 0 && dead === 0;
+    const exactlyOnce = reports.distinct === EVENTS * STEPS.length && notices.distinct === EVENTS && todosOpened.distinct === EVENTS
+      && todosFinished.distinct === EVENTS && stillOpen === 0 && stats.events.outOfOrder === 0 && dead === 0;
 
     console.log(`\ndrain: ${EVENTS} escalated events (${expected} messages) written during a ${outageS.toFixed(0)} s outage; gateway back failing ${FAIL_RATE * 100} % with ${LATENCY_MS} ms latency\n`);
     table([
@@ -131,16 +140,18 @@ async function main(): Promise<void> {
       { measure: 'drain rate (messages/s)', value: rate },
       { measure: 'first delivery after return (ms)', value: firstDone ? firstDone - back : 'n/a' },
       { measure: 'calls refused (503 injected)', value: stats.faultsInjected.fail },
-      { measure: 'redeliveries (same message id)', value: reports.duplicates + notices.duplicates },
+      { measure: 'redeliveries (same message id)', value: redeliveries },
       { measure: 'event reports applied (distinct)', value: reports.distinct },
       { measure: 'work notices applied (distinct)', value: notices.distinct },
+      { measure: 'to-dos opened / finished (distinct)', value: `${todosOpened.distinct} / ${todosFinished.distinct}` },
+      { measure: 'to-dos left open at 浙政钉', value: stillOpen },
       { measure: 'out of order (per event)', value: stats.events.outOfOrder },
       { measure: 'not done (dead/pending)', value: dead },
     ]);
     console.log(`\nprogress (done after each 10 s): ${samples.filter(Boolean).map((x) => `${x.s * 10}s:${x.done}`).join(' ')}`);
     console.log(`target: >= 200 messages/s; exactly once and in order: ${exactlyOnce ? 'yes' : 'NO'}`);
     console.log(JSON.stringify({ bench: 'drain', events: EVENTS, messages: expected, outageS: Math.round(outageS), failRate: FAIL_RATE, latencyMs: LATENCY_MS,
-      drainSeconds: Number(drainS.toFixed(1)), messagesPerSecond: rate, redeliveries: reports.duplicates + notices.duplicates,
+      drainSeconds: Number(drainS.toFixed(1)), messagesPerSecond: rate, redeliveries, todosOpened: todosOpened.distinct, todosFinished: todosFinished.distinct, todosLeftOpen: stillOpen,
       outOfOrder: stats.events.outOfOrder, notDone: dead, exactlyOnce }));
     if (!exactlyOnce) process.exitCode = 1;
   } finally {

@@ -86,6 +86,8 @@ const deliveries = async (where: string, params: unknown[] = []) =>
 beforeAll(async () => {
   sandbox = await spawnSandbox(keys);
   api = await startApi('gateway_relay');
+  // the department's handler has a 浙政钉 account: dispatches notify them and open a to-do (an unmapped unit's are skipped)
+  await api.db.query(`UPDATE users SET zwdd_account_id = 'zwdd-relay-zf' WHERE username = $1`, [`h.${DEPT}`]);
   [twc, county, dept, admin] = await Promise.all([TW, 'county.op', `h.${DEPT}`, 'admin'].map((u) => api.as(u)));
   const grids = (await api.db.query(`SELECT code FROM regions WHERE level = 'grid' AND code LIKE $1 || '%' ORDER BY code LIMIT $2`, [DIPU, LANES])).rows;
   expect(grids).toHaveLength(LANES);
@@ -107,11 +109,11 @@ describe('gateway relay (issue 10, outcome 1)', () => {
     const w1 = await startWorker({ GATEWAY_PROVINCE_EVENTS_PATH: '/restapi/prod/IC33000014100000000001/event/nowhere' });
     try {
       refusedEvent = await escalated();
-      // escalate and dispatch routed (3 deliveries), the first one dead
+      // escalate and dispatch routed (4 deliveries: two reports, the notice, the to-do), the first one dead
       const dead = await waitFor('the refused report dead', async () => {
         const r = await admin.get(`/admin/gateway-deliveries?state=dead&eventId=${refusedEvent}`);
         expect(r.status).toBe(200);
-        return r.body.items.length > 0 && (await deliveries('event_id = $1', [refusedEvent])).length === 3 ? r.body.items : null;
+        return r.body.items.length > 0 && (await deliveries('event_id = $1', [refusedEvent])).length === 4 ? r.body.items : null;
       }, 30_000);
       expect(dead).toHaveLength(1);
       refused = dead[0];
@@ -119,7 +121,7 @@ describe('gateway relay (issue 10, outcome 1)', () => {
       expect(dead[0].payload).toMatchObject({ eventId: refusedEvent, seq: 3, level: 'county', status: 'accepted' });
       // the dispatch's report and notice wait behind it (head of line per event), untried
       const later = await deliveries(`event_id = $1 AND id > $2`, [refusedEvent, dead[0].id]);
-      expect(later.map((d) => [d.kind, d.state, d.attempts])).toEqual([['province_event', 'pending', 0], ['zwdd_notice', 'pending', 0]]);
+      expect(later.map((d) => [d.kind, d.state, d.attempts])).toEqual([['province_event', 'pending', 0], ['zwdd_notice', 'pending', 0], ['zwdd_todo', 'pending', 0]]);
       // another role sees none of it
       expect((await county.get('/admin/gateway-deliveries?state=dead')).status).toBe(403);
     } finally {
