@@ -181,6 +181,7 @@ describe('roster import', () => {
 
 describe('roster export', () => {
   it('masked by default; in clear only with a reason; both audited; a clear export imports back unchanged', async () => {
+    await api.db.query(`UPDATE users SET zwdd_account_id = 'roster-zwdd-1' WHERE username = 'county.op'`);
     const masked = expectStatus(await download('?format=xlsx'), 200);
     expect(masked.headers['content-type']).toMatch(/spreadsheetml/);
     const read = async (buf: Buffer) => {
@@ -191,7 +192,8 @@ describe('roster export', () => {
       return rows;
     };
     const m = await read(masked.body as Buffer);
-    expect(m[0]).toEqual([...HEADER, '用户名', '状态']);
+    expect(m[0]).toEqual([...HEADER, '浙政钉账号', '用户名', '状态']);
+    expect(m.find((r) => r[6] === 'county.op')![5]).toBe('roster-zwdd-1');
     const users = (await api.db.query(`SELECT count(*)::int AS n FROM users`)).rows[0].n;
     expect(m).toHaveLength(users + 1);
     const imported = m.filter((r) => r[0]!.startsWith('网格员'));

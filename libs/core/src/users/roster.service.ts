@@ -369,25 +369,25 @@ export class RosterService {
   }
 
   /**
-   * The roster as xlsx: the import's five columns (so an export with clear data imports back unchanged), then 用户名 and
-   * 状态. Personal data masked unless `reason` is given (the unmasked export is audited with it); every export is audited.
+   * The roster as xlsx: the import's five columns and its optional 浙政钉账号 (so an export with clear data imports back
+   * unchanged), then 用户名 and 状态. Personal data masked unless `reason` is given (the unmasked export is audited with it); every export is audited.
    */
   async export(actor: Actor, reason: string | null, ip: string | null): Promise<{ mime: string; data: Buffer }> {
     this.users.requireAdmin(actor);
     const rows = await this.db.query<AdminUserRow>(`SELECT ${ADMIN_USER_COLUMNS} FROM users ORDER BY username`);
     const wb = new ExcelJS.Workbook();
     const sheet = wb.addWorksheet('花名册');
-    sheet.addRow([...ROSTER_COLUMNS, '用户名', '状态']);
+    sheet.addRow([...ROSTER_COLUMNS, ROSTER_ZWDD_COLUMN, '用户名', '状态']);
     for (const u of rows) {
       const phone = this.users.decryptPhone(u);
       const id = this.users.decryptIdNumber(u);
       const county = u.role === 'county_operator' || u.role === 'county_leader';
       const place = u.role === 'grid_worker' || u.role === 'township_dispatcher' || u.role === 'admin' || (county && !u.unitCode) ? u.jurisdictionCode : u.unitCode;
       sheet.addRow([u.displayName, phone && (reason ? phone : maskPhone(phone)), id && (reason ? id : maskIdNumber(id)), place,
-        ROSTER_ROLE_NAMES[u.role], u.username, u.disabled ? '停用' : '启用']);
+        ROSTER_ROLE_NAMES[u.role], u.zwddAccountId ?? '', u.username, u.disabled ? '停用' : '启用']);
     }
     // text cells: Excel would turn a phone or an ID number into a number (and an ID number loses digits)
-    for (const col of [2, 3, 4]) sheet.getColumn(col).numFmt = '@';
+    for (const col of [2, 3, 4, 6]) sheet.getColumn(col).numFmt = '@';
     const data = Buffer.from(await wb.xlsx.writeBuffer());
     await this.audit.record({ actorId: actor.id, username: actor.username, action: 'roster.export', outcome: 'ok', ip,
       detail: { rows: rows.length, personalData: reason ? 'unmasked' : 'masked', ...(reason ? { reason } : {}) } });
