@@ -46,6 +46,9 @@ if [ -z "${GATEWAY_IRS_BASE_URL:-}${GATEWAY_ZWDD_BASE_URL:-}${GATEWAY_INBOUND_AC
   node dist/apps/province-sandbox/src/main.js &
   sandbox=$!
   echo "demo: province sandbox (浙政钉, IRS, 12345) on http://127.0.0.1:$SANDBOX_PORT — push a 12345 work order: curl -XPOST http://127.0.0.1:$SANDBOX_PORT/_sandbox/push-workorder"
+  # the demo's people have sandbox 浙政钉 accounts (demo-<username>): notices and to-dos reach them, 免登 can be tried
+  node dist/apps/api/src/cli.js demo-zwdd-bind
+  echo "demo: 浙政钉 免登 — POST {\"accountId\":\"demo-tw.330523001\"} to http://127.0.0.1:$SANDBOX_PORT/_sandbox/auth-code, open http://127.0.0.1:${PORT:-3000}/?authCode=<its authCode>"
 fi
 # the living demo: demo-marked reports across the county at daytime rates, moved through the workflow by the demo users
 DEMO_GENERATOR=${DEMO_GENERATOR:-on} node dist/apps/worker/src/main.js &

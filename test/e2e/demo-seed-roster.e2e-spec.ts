@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type pg from 'pg';
-import { demoRoster, idCheckCharacter, idNumberProblem, maskIdNumber, maskPhone, phoneProblem, PiiCipher, Problem, RosterService, seedDemoUsers, SEED_AUTHOR } from '#core';
+import { bindDemoZwddAccounts, demoRoster, idCheckCharacter, idNumberProblem, maskIdNumber, maskPhone, phoneProblem, PiiCipher, Problem, RosterService, seedDemoUsers, SEED_AUTHOR } from '#core';
 import type { Queryable } from '#core';
 import { authRoutes, startApi } from './support/harness.js';
 import type { ApiHarness } from './support/harness.js';
@@ -146,5 +146,27 @@ describe('demo seed through the roster import', () => {
     const fields = (err as Problem).errors?.map((e) => e.field) ?? [];
     expect(fields).toEqual(expect.arrayContaining(['row 2: 身份证号', 'row 3: 所属网格/单位']));
     expect(await usersFingerprint()).toEqual(before);
+  });
+
+  it('the demo with the sandbox binds every enabled account to demo-<username>, keeps existing bindings, audits it, and is idempotent', async () => {
+    await api.db.query(`UPDATE users SET zwdd_account_id = 'real-account-1' WHERE username = 'county.op'`);
+    await api.db.query(`UPDATE users SET disabled = true WHERE username = $1`, [`gw.${GRID}`]);
+    try {
+      const enabled = (await api.db.query(`SELECT count(*)::int AS n FROM users WHERE NOT disabled AND zwdd_account_id IS NULL`)).rows[0].n;
+      expect(await inTransaction((db) => bindDemoZwddAccounts(db))).toBe(enabled);
+      const rows = (await api.db.query(`SELECT username, zwdd_account_id AS z, disabled FROM users`)).rows as { username: string; z: string | null; disabled: boolean }[];
+      const by = new Map(rows.map((r) => [r.username, r]));
+      expect(by.get('tw.330523001')!.z).toBe('demo-tw.330523001');
+      expect(by.get('h.330523-ZF')!.z).toBe('demo-h.330523-ZF');
+      expect(by.get('county.op')!.z).toBe('real-account-1');
+      expect(by.get(`gw.${GRID}`)!.z).toBeNull();
+      expect(rows.filter((r) => !r.disabled && r.z === null)).toEqual([]);
+      expect(await inTransaction((db) => bindDemoZwddAccounts(db))).toBe(0);
+      const audit = (await api.db.query(`SELECT username, detail FROM audit_log WHERE action = 'demo.zwdd-bind' ORDER BY id`)).rows;
+      expect(audit.map((a) => [a.username, a.detail.bound])).toEqual([[SEED_AUTHOR, enabled], [SEED_AUTHOR, 0]]);
+    } finally {
+      await api.db.query(`UPDATE users SET zwdd_account_id = NULL WHERE zwdd_account_id = 'real-account-1' OR zwdd_account_id LIKE 'demo-%'`);
+      await api.db.query(`UPDATE users SET disabled = false WHERE username = $1`, [`gw.${GRID}`]);
+    }
   });
 });

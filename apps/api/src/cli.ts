@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   bumpReferenceVersion, checkSchemaDrift, createDataSource, describeSchemaDrift, importRegionsGeoJson, loadConfig, pendingSchemaSql,
-  purgeDemoEvents, renderMigration, seedDemo,
+  bindDemoZwddAccounts, purgeDemoEvents, renderMigration, seedDemo,
 } from '#core';
 
 /**
@@ -16,6 +16,8 @@ import {
  *                                    (migrated to head) lacks; read it, add data moves by hand, list it in migrations/index.ts
  *   schema-check                     exit 1 when the entities and the migrated database disagree (the drift check)
  *   demo-purge                       delete the living demo's events (events.demo) with their timelines and outbox rows
+ *   demo-zwdd-bind                   bind every enabled account without one to the sandbox 浙政钉 account demo-<username>
+ *                                    (the demo's 浙政钉 is the province sandbox: notices, to-dos and 免登 then reach people)
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const DATA_DIR = path.join(ROOT, 'data');
@@ -72,6 +74,11 @@ async function main(argv: string[]): Promise<number> {
         const report = describeSchemaDrift(await checkSchemaDrift(ds));
         console.log(report || 'entities and migrations agree');
         return report ? 1 : 0;
+      }
+      case 'demo-zwdd-bind': {
+        const n = await ds.transaction((m) => bindDemoZwddAccounts(m));
+        console.log(`demo: ${n} accounts bound to sandbox 浙政钉 accounts demo-<username>`);
+        return 0;
       }
       case 'demo-purge': {
         const result = await ds.transaction((m) => purgeDemoEvents(m));

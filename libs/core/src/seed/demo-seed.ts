@@ -12,7 +12,7 @@ import { idCheckCharacter } from '../pii/personal-data.js';
 import { generateSyntheticGeometry, loadDivisions } from '../regions/regions-seed.js';
 import type { Queryable } from '../regions/regions-seed.js';
 import { countyCentreCode, townshipCentreCode } from '../units/units.repository.js';
-import { RosterService } from '../users/roster.service.js';
+import { RosterService, SEED_AUTHOR } from '../users/roster.service.js';
 import type { RosterRow } from '../users/roster.service.js';
 import { UserAdminService } from '../users/user-admin.service.js';
 
@@ -206,6 +206,24 @@ export async function seedDemoUsers(db: Queryable, countyCode: string, options: 
   const passwordHash = options.passwordHash ?? (await hashPassword(DEMO_PASSWORD));
   await roster.importForSeed(seedSql(db), accounts.map((a) => a.row), { usernames: accounts.map((a) => a.username), passwordHash });
   return accounts.length;
+}
+
+/**
+ * For a demo whose 浙政钉 is the province sandbox (scripts/demo.sh): binds every enabled account without a 浙政钉 account
+ * to the sandbox account `demo-<username>`, so that the demo's dispatches, red cards and 督办 reach people as work notices
+ * and to-dos, and 免登 can be tried (`POST /_sandbox/auth-code {"accountId": "demo-tw.330523001"}`). Never part of
+ * seed-demo itself (a real installation binds real accounts, one by one or by roster); an existing binding is kept.
+ * Audited as one `demo.zwdd-bind` row with the count. Returns how many accounts it bound.
+ */
+export async function bindDemoZwddAccounts(db: Queryable): Promise<number> {
+  // a SELECT around the UPDATE: TypeORM answers an UPDATE with [rows, count], a SELECT with its rows (as pg does)
+  const [{ n }] = await db.query(`WITH bound AS (UPDATE users SET zwdd_account_id = 'demo-' || username
+    WHERE zwdd_account_id IS NULL AND NOT disabled
+      AND NOT EXISTS (SELECT 1 FROM users o WHERE o.zwdd_account_id = 'demo-' || users.username) RETURNING id)
+    SELECT count(*)::int AS n FROM bound`) as { n: number }[];
+  await db.query(`INSERT INTO audit_log (username, action, outcome, detail) VALUES ($1, 'demo.zwdd-bind', 'ok', $2)`,
+    [SEED_AUTHOR, JSON.stringify({ bound: n, accountIds: 'demo-<username>' })]);
+  return n;
 }
 
 /** The whole demo: Zhejiang divisions, Anji's synthetic polygons, reference data, units and demo accounts. */
