@@ -124,6 +124,11 @@ describe('免登: an auth code from 浙政钉 exchanged on the server', () => {
     const failed = (await api.db.query(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'login' AND outcome = 'failed'
       AND detail->>'method' = 'zwdd' AND detail->>'reason' = 'auth code refused'`)).rows[0].n;
     expect(failed).toBeGreaterThanOrEqual(1);
+    // a refused code is the user's, not the app token's: the next login uses the same token (no new /gettoken.json call)
+    const tokenCalls = async () => (await sandbox.admin<{ total: number }>('GET', '/_sandbox/received?kind=gettoken&limit=1')).body.total;
+    const fetched = await tokenCalls();
+    expect((await zwdd({ authCode: await authCode(accountId) })).status).toBe(200);
+    expect(await tokenCalls()).toBe(fetched);
   });
 
   it('an expired code and a code 浙政钉 never issued are 401; nothing but the audit line is written', async () => {

@@ -77,8 +77,9 @@ export class ZwddClient {
     const r = await this.http.send<ZwddEnvelope<Record<string, unknown>>>({
       method: 'POST', path: '/rpc/oauth2/dingtalk_app_user.json', form: { access_token: token.body, auth_code: authCode },
     }, (body) => zwddRefusal(body) ?? (typeof (body as ZwddEnvelope<Record<string, unknown>>).content?.data?.accountId === 'undefined' ? 'no accountId in the answer' : null));
-    // a refused token (expired early, app secret rotated) is fetched again next time
-    if (!r.ok && r.reason === 'rejected') this.token = null;
+    // a refused token (expired early, app secret rotated) is fetched again next time; a refused code (used, expired,
+    // unknown: the common case, a user's) leaves the token alone
+    if (!r.ok && r.reason === 'rejected' && /token/i.test(r.error ?? '')) this.token = null;
     return mapOk(r, (b) => {
       const d = b.content!.data!;
       const str = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
