@@ -19,6 +19,7 @@ import { UserZwddAccount1797900000000 } from './1797900000000-UserZwddAccount.js
 import { FactsUnitsIndexPartial1797950000000 } from './1797950000000-FactsUnitsIndexPartial.js';
 import { ZwddTodos1798100000000 } from './1798100000000-ZwddTodos.js';
 import { CategoryReportToProvince1798110000000 } from './1798110000000-CategoryReportToProvince.js';
+import { GatewayDeliveriesUnsettledIndex1798300000000 } from './1798300000000-GatewayDeliveriesUnsettledIndex.js';
 
 /** Every migration, in order: one list for the built app, the CLI and the tests. */
 export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359, AuthChangeNotify1796200000000, ChangeFeed1796300000000,
@@ -27,4 +28,5 @@ export const MIGRATIONS = [InitialSchema1764000000000, AuthSessions1796100573359
   StatsRollups1797100000001,
   StatsRollupSlots1797200000000, ComplexityTier1797300000000,
   Open3111797400000000, HotlineOrders1797600000000, GatewayDeliveries1797700000000,
-  ReportRollupTrigger1797800000000, UserZwddAccount1797900000000, FactsUnitsIndexPartial1797950000000, ZwddTodos1798100000000, CategoryReportToProvince1798110000000];
+  ReportRollupTrigger1797800000000, UserZwddAccount1797900000000, FactsUnitsIndexPartial1797950000000, ZwddTodos1798100000000, CategoryReportToProvince1798110000000,
+  GatewayDeliveriesUnsettledIndex1798300000000];

@@ -24,6 +24,9 @@ export type GatewayDeliveryState = (typeof GATEWAY_DELIVERY_STATES)[number];
 @Index('gateway_deliveries_message_id_key', ['messageId'], { unique: true })
 @Index('gateway_deliveries_event_idx', ['eventId', 'id'])
 @Index('gateway_deliveries_pending_idx', ['id'], { where: `state = 'pending'` })
+// head of line: an event's unsettled deliveries, probed once per claimed candidate (one small index, whatever the
+// statistics say: with a stale estimate the planner AND-ed the whole state index into every probe, 0.6 s per claim)
+@Index('gateway_deliveries_unsettled_idx', ['eventId', 'id'], { where: `state IN ('pending', 'dead')` })
 @Index('gateway_deliveries_state_idx', ['state', 'id'])
 @Check('gateway_deliveries_state_check', `state IN ('pending', 'done', 'dead', 'skipped')`)
 export class GatewayDeliveryEntity {
