@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { benchDatabase, freePort, startProcess, table } from './support.js';
+import { benchDatabase, freePort, inTransaction, startProcess, table } from './support.js';
 
 /**
  * `npm run bench -- drain` (issue 10, outcome 5): the provincial gateway is down while escalated events accumulate; then it
@@ -73,9 +73,7 @@ async function main(): Promise<void> {
     for (let b = 0; b < batches; b++) {
       const n = Math.min(BATCH, EVENTS - b * BATCH);
       const ids = Array.from({ length: n }, () => uuidv7());
-      const c = await pool.connect();
-      try {
-        await c.query('BEGIN');
+      await inTransaction(pool, async (c) => {
         await c.query(`INSERT INTO events (id, code, category_code, description, address, urgency, source, location, region_code, grid_code, village_code,
             township_code, county_code, status, level, owner_unit_code, centre_unit_code, involved_unit_codes, reporter_id, version)
           SELECT id, '330523' || to_char(now(), 'YYYYMMDD') || lpad((nextval('event_code_seq') % 100000)::text, 5, '0'), '0901', '积压测试事件', '测试地址',
@@ -91,13 +89,7 @@ async function main(): Promise<void> {
            ORDER BY e, s.k`,
           [ids, actor, JSON.stringify([{ type: 'report', status: 'reported', level: 'township' }, { type: 'accept', status: 'accepted', level: 'township' },
             ...STEPS.map(([type, status]) => ({ type, status, level: 'county' }))])]);
-        await c.query('COMMIT');
-      } catch (e) {
-        await c.query('ROLLBACK');
-        throw e;
-      } finally {
-        c.release();
-      }
+      });
       const due = outageStart + ((b + 1) / batches) * OUTAGE_S * 1000;
       if (due > Date.now()) await sleep(due - Date.now());
     }

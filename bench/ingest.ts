@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { Pool } from 'undici';
 import pg from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { benchDatabase, closedLoop, percentile, startProcess, table } from './support.js';
+import { benchDatabase, closedLoop, inTransaction, percentile, startProcess, table } from './support.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -108,9 +108,7 @@ try {
     const g = grids[i % grids.length]!;
     const k = Math.floor(i / grids.length);
     const { lng, lat } = pointOf(g, k);
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
+    await inTransaction(pool, async (c) => {
       const loc = await c.query(`SELECT g.code, g.parent_code AS village, left(g.code, 9) AS township FROM regions g
         WHERE g.level = 'grid' AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint($1, $2), 4326)) LIMIT 1`, [lng, lat]);
       const r = loc.rows[0];
@@ -122,13 +120,7 @@ try {
         [id, `基准 ${i}`, lng, lat, r.code, r.village, r.township, `${r.township}-ZH`, centreUser, categories[(i + k) % categories.length]]);
       await c.query(`INSERT INTO event_actions (event_id, type, to_status, to_level, actor_id, actor_role, at) VALUES ($1, 'report', 'reported', 'township', $2, 'grid_worker', now())`, [id, centreUser]);
       await c.query(`INSERT INTO outbox (topic, aggregate_id, payload) VALUES ('event.changed', $1, $2)`, [id, JSON.stringify({ eventId: id })]);
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK');
-      throw e;
-    } finally {
-      c.release();
-    }
+    });
   };
   await closedLoop(CONCURRENCY, 3, baseline);
   const baseRun = await closedLoop(CONCURRENCY, SECONDS, baseline);

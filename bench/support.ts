@@ -35,6 +35,22 @@ export async function benchDatabase(label: string): Promise<{ name: string; url:
   };
 }
 
+/** Runs `fn` on one client of `pool` in a transaction: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const result = await fn(c);
+    await c.query('COMMIT');
+    return result;
+  } catch (e) {
+    await c.query('ROLLBACK');
+    throw e;
+  } finally {
+    c.release();
+  }
+}
+
 /** Starts a built app (dist) as a child process and waits until it answers on its health endpoint. */
 export async function startProcess(script: string, env: Record<string, string>, healthUrl?: string): Promise<ChildProcess> {
   const nodeArgs = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { idCheckCharacter } from '#contracts';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -32,11 +33,7 @@ const deliveries: Delivery[] = [];
 let county: http.Server;
 let countyUrl: string;
 
-function idNumber(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i], 0);
-  return first17 + '10X98765432'[sum % 11];
-}
+const idNumber = (first17: string) => first17 + idCheckCharacter(first17);
 
 async function received(kind: string) {
   return (await sandbox.admin<{ total: number; distinct: number; duplicates: number; items: { messageId: string; duplicate: boolean; body: Record<string, unknown>; query: string }[] }>(

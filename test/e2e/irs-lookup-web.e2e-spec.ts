@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { creditCodeCheckCharacter, idCheckCharacter } from '../../libs/contracts/src/check-characters.js';
 import { enterpriseByCreditCode, personByIdNumber } from '../../apps/province-sandbox/src/sandbox-data.js';
 import { startWebStack } from './support/browser.js';
 import type { Person, WebStack } from './support/browser.js';
@@ -17,17 +18,8 @@ const TOWNSHIP = '330523001'; // 递铺街道
 const GRID = '330523001002001';
 const TW = `tw.${TOWNSHIP}`;
 
-function idNumber(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return first17 + '10X98765432'[sum % 11];
-}
-function creditCode(first17: string): string {
-  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  const sum = [...first17].reduce((s, c, i) => s + chars.indexOf(c) * weights[i]!, 0);
-  return first17 + chars[(31 - (sum % 31)) % 31];
-}
+const idNumber = (first17: string) => first17 + idCheckCharacter(first17);
+const creditCode = (first17: string) => first17 + creditCodeCheckCharacter(first17);
 const PERSON = idNumber('33052319850312123');
 const ENTERPRISE = creditCode('91330523MA2B3C4D5');
 

@@ -1,5 +1,6 @@
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { CREDIT_CODE_CHARS, creditCodeCheckCharacter, idCheckCharacter } from '../../libs/contracts/src/check-characters.js';
 import fc from 'fast-check';
 import { enterpriseByCreditCode, personByIdNumber } from '../../apps/province-sandbox/src/sandbox-data.js';
 import { DEMO_PASSWORD, newId, pointIn, rowCounts, startApi, waitFor } from './support/harness.js';
@@ -25,17 +26,8 @@ const GW = `gw.${GRID}`;
 const TW = `tw.${DIPU}`;
 const HANDLER = `h.${DIPU}-JG`;
 
-function idNumber(first17: string): string {
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  const sum = [...first17].reduce((s, d, i) => s + Number(d) * weights[i]!, 0);
-  return first17 + '10X98765432'[sum % 11];
-}
-function creditCode(first17: string): string {
-  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-  const sum = [...first17].reduce((s, c, i) => s + chars.indexOf(c) * weights[i]!, 0);
-  return first17 + chars[(31 - (sum % 31)) % 31];
-}
+const idNumber = (first17: string) => first17 + idCheckCharacter(first17);
+const creditCode = (first17: string) => first17 + creditCodeCheckCharacter(first17);
 /** The same 17 characters with another check character: well-formed, wrong check. */
 const wrongCheck = (code: string, alphabet: string) => code.slice(0, 17) + [...alphabet].find((c) => c !== code[17])!;
 
@@ -203,7 +195,7 @@ describe('IRS lookups (信息核查)', () => {
       ['person', { idNumber: PERSON, reason, eventId: 'not-a-uuid' }, 'eventId'],
       ['person', { idNumber: PERSON, reason, eventId: null }, 'eventId'],
       ['person', { idNumber: PERSON, reason, creditCode: ENTERPRISE }, 'creditCode'],
-      ['enterprise', { creditCode: wrongCheck(ENTERPRISE, '0123456789ABCDEFGHJKLMNPQRTUWXY'), reason }, 'creditCode', /GB 32100/],
+      ['enterprise', { creditCode: wrongCheck(ENTERPRISE, CREDIT_CODE_CHARS), reason }, 'creditCode', /GB 32100/],
       ['enterprise', { creditCode: `${ENTERPRISE.slice(0, 10)}I${ENTERPRISE.slice(11)}`, reason }, 'creditCode'],
       ['enterprise', { creditCode: `91${'X'.repeat(6)}${ENTERPRISE.slice(8)}`, reason }, 'creditCode'],
       ['enterprise', { creditCode: ENTERPRISE, reason: ' \n\t ' }, 'reason'],

@@ -17,3 +17,4 @@ export * from './admin-reference.js';
 export * from './admin-audit.js';
 export * from './admin-regions.js';
 export * from './stats.js';
+export * from './check-characters.js';

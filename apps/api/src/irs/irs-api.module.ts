@@ -8,7 +8,7 @@ import { IrsController } from './irs.controller.js';
  * the provincial door reads its gateways: a bad variable stops start-up with its name.
  */
 @Module({
-  imports: [IrsModule.register(() => loadIrsSettings(process.env))],
+  imports: [IrsModule.register((gateways) => loadIrsSettings(process.env, gateways))],
   controllers: [IrsController],
 })
 export class IrsApiModule {}

@@ -2,12 +2,9 @@ import { Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { AppConfig, DEFAULT_12345_MAPPING, HotlineService, parse12345Mapping, Problem, REDIS, RedisNonceStore, verifyInbound } from '#core';
+import { AppConfig, DEFAULT_12345_MAPPING, GATEWAY_CONFIG, HotlineService, parse12345Mapping, Problem, REDIS, RedisNonceStore, verifyInbound } from '#core';
 import type { Hotline12345Mapping, ResolvedGatewayConfig, VisitReceipt, WorkOrderReceipt } from '#core';
 import { Public } from '../auth/auth.guard.js';
-
-/** The gateway configuration (GATEWAY_*), read once when the module starts: a bad variable stops start-up with its name. */
-export const PROVINCE_GATEWAYS = Symbol('PROVINCE_GATEWAYS');
 
 type GatewayRefusal = { message: string };
 
@@ -28,7 +25,7 @@ export class ProvinceController {
   private readonly mapping: Hotline12345Mapping;
 
   constructor(
-    @Inject(PROVINCE_GATEWAYS) private readonly gateways: ResolvedGatewayConfig,
+    @Inject(GATEWAY_CONFIG) private readonly gateways: ResolvedGatewayConfig,
     @Inject(REDIS) redis: Redis,
     config: AppConfig,
     private readonly hotline: HotlineService,

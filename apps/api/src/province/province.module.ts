@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { CoreModule, HotlineModule, loadGatewayConfig } from '#core';
+import { CoreModule, HotlineModule } from '#core';
 import { HotlineOrdersController } from './hotline-orders.controller.js';
-import { PROVINCE_GATEWAYS, ProvinceController } from './province.controller.js';
+import { ProvinceController } from './province.controller.js';
 
 /**
  * The provincial push door (/api/v1/province/…): 12345 work orders and their 回访 results, signed by the province; and
@@ -10,6 +10,5 @@ import { PROVINCE_GATEWAYS, ProvinceController } from './province.controller.js'
 @Module({
   imports: [CoreModule, HotlineModule],
   controllers: [ProvinceController, HotlineOrdersController],
-  providers: [{ provide: PROVINCE_GATEWAYS, useFactory: () => loadGatewayConfig(process.env) }],
 })
 export class ProvinceApiModule {}

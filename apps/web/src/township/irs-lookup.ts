@@ -3,6 +3,7 @@
  * dialog runs before sending. The server checks the same (check characters, the reason) and is the one that decides;
  * these only spare the dispatcher a round trip for a typo.
  */
+import { creditCodeCheckCharacter, idCheckCharacter } from '@contracts/check-characters';
 
 export type IrsKind = 'person' | 'enterprise';
 
@@ -50,26 +51,16 @@ export const IRS_T = {
   fieldNames: { idNumber: '身份证号', creditCode: '统一社会信用代码', reason: '查询事由', eventId: '关联事件' } as Record<string, string>,
 };
 
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CREDIT_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const CREDIT_WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-
-/** GB 11643: 17 digits and the ISO 7064 MOD 11-2 check character. */
+/** GB 11643: 17 digits and the ISO 7064 MOD 11-2 check character (the API's own check, from libs/contracts). */
 export function validIdNumber(raw: string): boolean {
   const v = raw.trim().toUpperCase();
-  if (!/^[1-9]\d{16}[\dX]$/.test(v)) return false;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(v[i]) * ID_WEIGHTS[i]!;
-  return '10X98765432'[sum % 11] === v[17];
+  return /^[1-9]\d{16}[\dX]$/.test(v) && idCheckCharacter(v.slice(0, 17)) === v[17];
 }
 
 /** GB 32100: 18 characters of the 31-character alphabet, a 6-digit division code, and the check character. */
 export function validCreditCode(raw: string): boolean {
   const v = raw.trim().toUpperCase();
-  if (!/^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(v)) return false;
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += CREDIT_CHARS.indexOf(v[i]!) * CREDIT_WEIGHTS[i]!;
-  return CREDIT_CHARS[(31 - (sum % 31)) % 31] === v[17];
+  return /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/.test(v) && creditCodeCheckCharacter(v.slice(0, 17)) === v[17];
 }
 
 export const reasonOk = (reason: string) => {

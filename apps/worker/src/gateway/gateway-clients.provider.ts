@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { createGatewayClients, loadGatewayConfig } from '#core';
+import { createGatewayClients, GATEWAY_CONFIG } from '#core';
 import type { GatewayClients, ResolvedGatewayConfig } from '#core';
 
 /**
@@ -10,12 +10,10 @@ import type { GatewayClients, ResolvedGatewayConfig } from '#core';
  */
 @Injectable()
 export class WorkerGateways implements OnApplicationShutdown {
-  readonly config: ResolvedGatewayConfig;
   readonly clients: GatewayClients;
 
-  constructor() {
-    this.config = loadGatewayConfig(process.env);
-    this.clients = createGatewayClients(this.config);
+  constructor(@Inject(GATEWAY_CONFIG) readonly config: ResolvedGatewayConfig) {
+    this.clients = createGatewayClients(config);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -3,7 +3,8 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AppConfig, jwtSecretOf } from '../config/app-config.js';
 import { CoreModule } from '../core.module.js';
-import { loadGatewayConfig } from '../gateway/gateway-config.js';
+import { GATEWAY_CONFIG } from '../gateway/gateway-config.js';
+import type { ResolvedGatewayConfig } from '../gateway/gateway-config.js';
 import { AuthService } from './auth.service.js';
 import { SessionCache } from './session-cache.js';
 import { UsersRepository } from './users.repository.js';
@@ -24,8 +25,8 @@ import { ZwddLoginGateway } from './zwdd-login-gateway.js';
     }),
   ],
   providers: [UsersRepository, SessionCache, AuthService,
-    // 免登: the GATEWAY_ZWDD_* variables, validated like the province door's (ProvinceApiModule): a bad one stops the API
-    { provide: ZwddLoginGateway, useFactory: () => new ZwddLoginGateway(loadGatewayConfig(process.env)) }],
+    // 免登: the GATEWAY_ZWDD_* part of the process's gateway configuration (DatabaseModule)
+    { provide: ZwddLoginGateway, inject: [GATEWAY_CONFIG], useFactory: (gateways: ResolvedGatewayConfig) => new ZwddLoginGateway(gateways) }],
   exports: [UsersRepository, SessionCache, AuthService],
 })
 export class AuthModule {}

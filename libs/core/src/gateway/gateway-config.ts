@@ -92,6 +92,12 @@ function secretProblem(name: string, value: string | undefined): string | null {
 }
 
 /** Validates the GATEWAY_* variables of `env`; throws with every bad variable named. */
+/**
+ * The process's validated GATEWAY_* configuration (a ResolvedGatewayConfig), loaded once by DatabaseModule beside AppConfig
+ * and injected wherever a gateway is used: the province door, 免登, the IRS lookups, the worker's relay.
+ */
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
 export function loadGatewayConfig(env: Record<string, string | undefined>): ResolvedGatewayConfig {
   const defined = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && KEYS.includes(k)));
   const c = plainToInstance(GatewayConfig, { ...new GatewayConfig(), ...defined }, { enableImplicitConversion: false });

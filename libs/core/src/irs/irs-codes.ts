@@ -3,11 +3,11 @@
  * 统一社会信用代码 (unified social credit code, GB 32100-2015). Pure functions, shared by the API's field checks and
  * the lookup service.
  */
+import { CREDIT_CODE_CHARS, creditCodeCheckCharacter } from '#contracts';
 import { idNumberProblem } from '../pii/personal-data.js';
 
-/** The 31 characters of GB 32100 (0–9 and the capitals without I, O, Z, S, V), in the order of their values 0–30. */
-export const CREDIT_CODE_CHARS = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+// the alphabet and the check character: one definition, in libs/contracts (the township page checks with it too)
+export { CREDIT_CODE_CHARS, creditCodeCheckCharacter };
 
 /**
  * The syntax of a 统一社会信用代码: 登记管理部门代码 and 机构类别代码 (2 characters), the 6-digit division code of the
@@ -17,14 +17,6 @@ const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
 export const CREDIT_CODE_PATTERN = /^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}\d{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$/;
 
 export const normalizeCreditCode = (value: string) => value.trim().toUpperCase();
-
-/** The GB 32100 check character of the first 17 characters: C18 = 31 − (Σ value·weight mod 31), 31 meaning 0. */
-export function creditCodeCheckCharacter(first17: string): string {
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += CREDIT_CODE_CHARS.indexOf(first17[i]!) * WEIGHTS[i]!;
-  const c = 31 - (sum % 31);
-  return CREDIT_CODE_CHARS[c === 31 ? 0 : c]!;
-}
 
 /** Why a credit code is not valid (syntax, check character), or null. */
 export function creditCodeProblem(raw: string): string | null {

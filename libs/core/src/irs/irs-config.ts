@@ -28,9 +28,11 @@ export interface IrsSettings {
 
 const KEYS = Object.keys(new IrsLookupConfig());
 
-/** Validates IRS_LOOKUP* and the GATEWAY_* variables of `env`; throws with every bad variable named. */
-export function loadIrsSettings(env: Record<string, string | undefined>): IrsSettings {
-  const gateway = loadGatewayConfig(env);
+/**
+ * Validates IRS_LOOKUP* of `env` (and its GATEWAY_* variables, unless the process's gateway configuration is given);
+ * throws with every bad variable named.
+ */
+export function loadIrsSettings(env: Record<string, string | undefined>, gateway: ResolvedGatewayConfig = loadGatewayConfig(env)): IrsSettings {
   const defined = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && v !== '' && KEYS.includes(k)));
   const lookups = plainToInstance(IrsLookupConfig, { ...new IrsLookupConfig(), ...defined }, { enableImplicitConversion: false });
   const problems = validateSync(lookups).map((e) => `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')}`);

@@ -2,21 +2,15 @@
  * Phone and ID numbers (手机号, 居民身份证号码): syntax, the GB 11643-1999 check, normal forms and masks.
  * Pure functions, shared by the API's field checks and the roster import.
  */
+import { idCheckCharacter } from '#contracts';
 
 /** A mainland mobile number: 11 digits, 1 then 3–9 (no +86, no separators). */
 export const MOBILE_PATTERN = /^1[3-9]\d{9}$/;
 /** The syntax of an 18-character ID number: 17 digits and a check character (0–9 or X; x accepted and upper-cased). */
 export const ID_NUMBER_PATTERN = /^[1-9]\d{16}[\dXx]$/;
 
-const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK = '10X98765432';
-
-/** The GB 11643 check character of the first 17 digits (ISO 7064 MOD 11-2). */
-export function idCheckCharacter(first17: string): string {
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(first17[i]) * WEIGHTS[i]!;
-  return CHECK[sum % 11]!;
-}
+/** The GB 11643 check character of the first 17 digits (ISO 7064 MOD 11-2): one definition, in libs/contracts. */
+export { idCheckCharacter };
 
 export const normalizeIdNumber = (value: string) => value.trim().toUpperCase();
 export const normalizePhone = (value: string) => value.trim();

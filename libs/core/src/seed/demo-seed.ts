@@ -185,6 +185,9 @@ export interface DemoSeedOptions {
 }
 
 /** The seed's statements as the services' `Sql`: it imports in its own transaction (TypeORM returns rows for SELECT and INSERT). */
+/** The services' pool for the seed: every call it makes takes the seed's transaction, the pool is never reached. */
+const NO_POOL = new Proxy({}, { get: () => { throw new Error('the demo seed writes in its own transaction only'); } }) as DbService;
+
 const seedSql = (db: Queryable): Sql => ({
   query: async (text, params) => db.query(text, params),
   exec: () => { throw new Error('the demo seed runs no statement that needs a row count'); },
@@ -199,8 +202,7 @@ export async function seedDemoUsers(db: Queryable, countyCode: string, options: 
   const pii = options.pii ?? PiiCipher.fromConfig(loadConfig());
   const accounts = await demoRoster(db, countyCode);
   const config = Object.assign(new AppConfig(), { COUNTY_CODE: countyCode });
-  // every call of the import takes the seed's transaction: the services' own pool is never reached
-  const noPool = new Proxy({}, { get: () => { throw new Error('the demo seed imports in its own transaction only'); } }) as DbService;
+  const noPool = NO_POOL;
   const audit = new AuditService(noPool);
   const roster = new RosterService(noPool, audit, new UserAdminService(noPool, audit, config, pii, new SessionCache(config)), pii);
   const passwordHash = options.passwordHash ?? (await hashPassword(DEMO_PASSWORD));
@@ -221,8 +223,8 @@ export async function bindDemoZwddAccounts(db: Queryable): Promise<number> {
     WHERE zwdd_account_id IS NULL AND NOT disabled
       AND NOT EXISTS (SELECT 1 FROM users o WHERE o.zwdd_account_id = 'demo-' || users.username) RETURNING id)
     SELECT count(*)::int AS n FROM bound`) as { n: number }[];
-  await db.query(`INSERT INTO audit_log (username, action, outcome, detail) VALUES ($1, 'demo.zwdd-bind', 'ok', $2)`,
-    [SEED_AUTHOR, JSON.stringify({ bound: n, accountIds: 'demo-<username>' })]);
+  await new AuditService(NO_POOL).record({ username: SEED_AUTHOR, action: 'demo.zwdd-bind', outcome: 'ok',
+    detail: { bound: n, accountIds: 'demo-<username>' } }, seedSql(db));
   return n;
 }
 
